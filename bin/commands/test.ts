@@ -1,0 +1,60 @@
+/**
+ * `threds test [vitest args…]` — the README's test command. Starts throwaway servers on free ports (in-memory
+ * Temporal, FerretDB in a temp dir) unless TEMPORAL_ADDRESS and MONGO_URL are given, runs every vitest suite against
+ * them, and stops what it started, whatever the outcome.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  freePort,
+  projectRoot,
+  startMongo,
+  startTemporal,
+  stopAll,
+  waitForMongo,
+  waitForTemporal,
+  type ServerProcess,
+} from '../stack';
+
+export async function run(argv: string[]): Promise<number> {
+  const servers: ServerProcess[] = [];
+  const env = { ...process.env };
+  let tmp: string | undefined;
+  const cleanup = async () => {
+    await stopAll(servers);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  };
+  const onSignal = () => void cleanup().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (!(env.TEMPORAL_ADDRESS && env.MONGO_URL)) {
+      tmp = mkdtempSync(join(tmpdir(), 'threds-test-'));
+      const [tport, mport] = [await freePort(), await freePort()];
+      console.log(`[test] starting throwaway Temporal on :${tport} and FerretDB on :${mport} (logs in ${tmp})`);
+      servers.push(startTemporal({ port: tport, dataDir: tmp }));
+      servers.push(startMongo({ port: mport, dataDir: tmp }));
+      env.TEMPORAL_ADDRESS = `127.0.0.1:${tport}`;
+      env.MONGO_URL = `mongodb://127.0.0.1:${mport}`;
+      await Promise.all([
+        waitForTemporal(env.TEMPORAL_ADDRESS, servers[0]),
+        waitForMongo(env.MONGO_URL, servers[1]),
+      ]);
+    }
+    env.TEMPORAL_NAMESPACE ??= 'default';
+    return await new Promise<number>((resolve) => {
+      const vitest = spawn(process.execPath, [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...argv], {
+        cwd: projectRoot,
+        env,
+        stdio: 'inherit',
+      });
+      vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}

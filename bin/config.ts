@@ -1,0 +1,77 @@
+/**
+ * Environment → typed configuration (SPEC §11). The only place that reads process.env for Threds' own settings;
+ * fails fast with the name of the bad variable.
+ */
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { projectRoot } from './stack';
+
+const ConfigSchema = Type.Object({
+  temporalAddress: Type.String({ minLength: 1 }),
+  temporalNamespace: Type.String({ minLength: 1 }),
+  mongoUrl: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
+  mongoDb: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  jwtSecret: Type.String({ minLength: 16 }),
+  configDir: Type.Optional(Type.String()),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  adminPassword: Type.Optional(Type.String({ minLength: 1 })),
+  dataDir: Type.String(),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  mongoUrl: 'MONGO_URL',
+  mongoDb: 'MONGO_DB',
+  port: 'THREDS_PORT',
+  jwtSecret: 'THREDS_JWT_SECRET',
+  configDir: 'THREDS_CONFIG_DIR',
+  logLevel: 'LOG_LEVEL',
+  adminPassword: 'THREDS_ADMIN_PASSWORD',
+  dataDir: 'THREDS_DATA_DIR',
+};
+
+export const defaultDataDir = join(projectRoot, '.data');
+
+/**
+ * The JWT secret when THREDS_JWT_SECRET is unset: generated once and kept under .data/, so the gateway and the CLI
+ * (`threds token`) agree across restarts.
+ */
+function persistedJwtSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = env.THREDS_DATA_DIR || defaultDataDir;
+  const raw = {
+    temporalAddress: env.TEMPORAL_ADDRESS || 'localhost:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    mongoUrl: env.MONGO_URL || 'mongodb://localhost:27017',
+    mongoDb: env.MONGO_DB || 'threds',
+    port: env.THREDS_PORT === undefined ? 3000 : Number(env.THREDS_PORT),
+    jwtSecret: env.THREDS_JWT_SECRET || persistedJwtSecret(dataDir),
+    configDir: env.THREDS_CONFIG_DIR || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    adminPassword: env.THREDS_ADMIN_PASSWORD || undefined,
+    dataDir,
+  };
+  const errors = [...Value.Errors(ConfigSchema, raw)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const key = e.instancePath.replace(/^\//, '') as keyof Config;
+      return `  ${ENV_NAMES[key] ?? key}: ${e.message}`;
+    });
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return raw as Config;
+}

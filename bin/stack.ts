@@ -1,0 +1,181 @@
+/**
+ * The embedded servers: the Temporal CLI dev server and FerretDB (MongoDB wire protocol on SQLite), run as child
+ * processes from the binaries scripts/install-tools.sh puts in .tools/bin. Used by `threds dev` (persistent data under
+ * .data/) and `threds test` (throwaway data, free ports).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+
+export const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const toolsBin = join(projectRoot, '.tools', 'bin');
+
+/** Search attributes every namespace Threds uses must have (SPEC §10). */
+export const THRED_SEARCH_ATTRIBUTES = ['ThredPattern', 'ThredReaction', 'ThredStatus'] as const;
+
+export interface ServerProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+}
+
+export interface TemporalServerOptions {
+  port: number;
+  uiPort?: number; // undefined → headless
+  dbFile?: string; // undefined → in-memory
+  dataDir: string; // logs go here
+}
+
+export interface MongoServerOptions {
+  port: number;
+  dataDir: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? ok(addr.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const srv = createServer();
+    srv.once('error', () => ok(true));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => ok(false)));
+  });
+}
+
+function requireTool(name: string): string {
+  const path = join(toolsBin, name);
+  if (!existsSync(path)) {
+    throw new Error(
+      `${name} is not installed in .tools/bin. Run \`npm run setup\` (needs Go), or set TEMPORAL_ADDRESS and ` +
+        `MONGO_URL to servers you already run.`,
+    );
+  }
+  return path;
+}
+
+function launch(name: string, cmd: string, args: string[], dataDir: string): ServerProcess {
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dataDir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  // Own process group, so Ctrl-C in the terminal reaches us first and we stop the servers in order.
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: true });
+  return { name, child, logFile };
+}
+
+export function startTemporal(opts: TemporalServerOptions): ServerProcess {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--http-port',
+    String(opts.port + 10),
+    '--metrics-port',
+    String(opts.port + 11),
+    '--log-level',
+    'warn',
+    // Updates are used by the admin API; the server check avoids an outbound call on this offline machine.
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
+    ...THRED_SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', `${sa}=Keyword`]),
+  ];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.dbFile) {
+    // WAL: without it SQLite fsyncs every commit and the dev server manages ~1 workflow/s.
+    args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+  }
+  return launch('temporal', requireTool('temporal'), args, opts.dataDir);
+}
+
+export function startMongo(opts: MongoServerOptions): ServerProcess {
+  const dbDir = join(opts.dataDir, 'ferretdb');
+  mkdirSync(dbDir, { recursive: true });
+  return launch(
+    'ferretdb',
+    requireTool('ferretdb'),
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dbDir}/`,
+      `--state-dir=${opts.dataDir}`,
+      `--listen-addr=127.0.0.1:${opts.port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
+    opts.dataDir,
+  );
+}
+
+async function waitFor(what: string, server: ServerProcess | undefined, probe: () => Promise<void>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    if (server && server.child.exitCode !== null) {
+      throw new Error(`${what} exited with code ${server.child.exitCode}; see ${server.logFile}`);
+    }
+    try {
+      await probe();
+      return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} not reachable after ${timeoutMs} ms: ${String(lastError)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function waitForTemporal(address: string, server?: ServerProcess, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`Temporal at ${address}`, server, async () => {
+    const conn = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await conn.workflowService.getSystemInfo({});
+    } finally {
+      await conn.close();
+    }
+  }, timeoutMs);
+}
+
+export async function waitForMongo(url: string, server?: ServerProcess, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`MongoDB at ${url}`, server, async () => {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000 });
+    try {
+      await client.db('admin').command({ ping: 1 });
+    } finally {
+      await client.close();
+    }
+  }, timeoutMs);
+}
+
+/** Stops servers in reverse start order: SIGINT, then SIGKILL after a grace period. */
+export async function stopAll(servers: ServerProcess[], graceMs = 10_000): Promise<void> {
+  for (const s of [...servers].reverse()) {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
+    const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
+    s.child.kill('SIGINT');
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

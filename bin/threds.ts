@@ -1,0 +1,48 @@
+/**
+ * `threds` — one CLI for every entry point. Each command lives in bin/commands/<name>.ts and exports
+ * `run(argv): Promise<number>` (the exit code); only this file exits the process.
+ */
+const COMMANDS: Record<string, string> = {
+  dev: 'start the whole stack: embedded Temporal + FerretDB (unless configured), worker and gateway',
+  worker: 'run the thred worker (workflows and built-in activities) against TEMPORAL_ADDRESS / MONGO_URL',
+  gateway: 'run the HTTP/WebSocket gateway on THREDS_PORT',
+  test: 'run every test suite against throwaway servers (or TEMPORAL_ADDRESS / MONGO_URL)',
+  simulate: 'simulate <pattern.json> <events.json> [--json] — dry-run a pattern, no servers touched',
+  validate: 'validate <pattern.json> — print the validation report; exit 1 on errors',
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: threds <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
+    '',
+    'Configuration is read from the environment (see README: TEMPORAL_ADDRESS, MONGO_URL, THREDS_PORT, …).',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(usage());
+    return command ? 0 : 1;
+  }
+  if (!(command in COMMANDS)) {
+    console.error(`threds: unknown command "${command}"\n\n${usage()}`);
+    return 2;
+  }
+  const mod = (await import(`./commands/${command}.ts`)) as { run: (argv: string[]) => Promise<number> };
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  },
+);

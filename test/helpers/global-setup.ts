@@ -1,0 +1,13 @@
+/**
+ * Integration suites need real servers. `npm test` (bin/commands/test.ts) starts them and passes their addresses;
+ * running vitest directly without them is a setup mistake, reported here once instead of as N timeouts.
+ */
+import { waitForMongo, waitForTemporal } from '../../bin/stack';
+
+export default async function setup(): Promise<void> {
+  const { TEMPORAL_ADDRESS, MONGO_URL } = process.env;
+  if (!TEMPORAL_ADDRESS || !MONGO_URL) {
+    throw new Error('Integration tests need TEMPORAL_ADDRESS and MONGO_URL: run them with `npm test`.');
+  }
+  await Promise.all([waitForTemporal(TEMPORAL_ADDRESS, undefined, 30_000), waitForMongo(MONGO_URL, undefined, 30_000)]);
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` needs no servers (pure patterns/ code); `integration` talks to the real
+// Temporal dev server and MongoDB-compatible server that `threds test` starts (see bin/commands/test.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/replay/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // 2 cores: a couple of files at a time; each file isolates itself by namespace/db/task queue.
+          maxWorkers: 2,
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
+        },
+      },
+    ],
+  },
+});
