@@ -1,0 +1,293 @@
+/**
+ * JSONata compile + evaluate with the pattern bindings (SPEC §4 "Expressions").
+ *
+ * Deterministic by construction: `$now()`/`$millis()` are pinned to the caller's time, `$eval` is disabled
+ * (it would escape the budget), and each evaluation is bounded by a node-step budget, a recursion depth
+ * limit and a sequence-size limit. Date-based timeouts are useless inside the Temporal sandbox, so the
+ * budget counts evaluation steps instead. Failures throw `ExpressionError`; the machine turns them into
+ * results.
+ */
+import jsonata from 'jsonata';
+import type { ThredsEvent } from './model';
+import { cloneJson } from './normalize';
+
+/** Longest expression accepted (characters). */
+export const MAX_EXPRESSION_LENGTH = 10_000;
+/** Evaluation steps (JSONata AST node visits) allowed per evaluation. */
+export const MAX_EVALUATION_STEPS = 100_000;
+/** JSONata recursion depth limit (its `stack` option). */
+export const MAX_EVALUATION_DEPTH = 400;
+/** Largest sequence/range an expression may build. */
+export const MAX_SEQUENCE_LENGTH = 100_000;
+
+/** Failure to compile or evaluate an expression. `code` is always SERVER_ERROR (5000) per SPEC §4. */
+export class ExpressionError extends Error {
+  readonly code = 5000;
+  constructor(
+    message: string,
+    readonly expression: string,
+    readonly jsonataCode?: string,
+  ) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+/** What an expression can see and change. `locals` is the working copy the caller commits or discards. */
+export interface EvalScope {
+  /** The input event (absent when an expiry fires with no event). */
+  event?: ThredsEvent | undefined;
+  thredId?: string | undefined;
+  locals: Record<string, unknown>;
+  outIds: Record<string, string>;
+  now: number;
+  /** Only bound inside `publish.onPublish`. */
+  outboundEvent?: ThredsEvent | undefined;
+  /** `$log(msg)` lines, collected for `thred.log` effects. */
+  logs: string[];
+}
+
+type Expression = ReturnType<typeof jsonata>;
+interface JsonataFunction {
+  _jsonata_function: true;
+  implementation: (this: { environment: { lookup(name: string): unknown } }, ...args: unknown[]) => unknown;
+}
+
+const ENTRY_HOOK = Symbol.for('jsonata.__evaluate_entry');
+const STEPS = '__thredsSteps';
+const NOW_BINDING = '__thredsNow';
+
+interface JsonataEnv {
+  base: Record<string, unknown> & { timestamp?: Date };
+  lookup(name: string): unknown;
+}
+
+/** Per-evaluation step counter lives on JSONata's per-call base frame, so concurrent evaluations don't share it. */
+function budgetHook(_node: unknown, _input: unknown, env: JsonataEnv): void {
+  const steps = ((env.base[STEPS] as number | undefined) ?? 0) + 1;
+  env.base[STEPS] = steps;
+  if (steps === 1) {
+    // Pin the per-call clock JSONata reads for $toMillis/$fromMillis defaults to the caller's time.
+    const now = env.lookup(NOW_BINDING);
+    if (typeof now === 'number') env.base.timestamp = new Date(now);
+  }
+  if (steps > MAX_EVALUATION_STEPS) {
+    throw { code: 'THREDS_BUDGET', message: `evaluation exceeded ${MAX_EVALUATION_STEPS} steps` };
+  }
+}
+
+function describe(err: unknown): { message: string; code?: string } {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { message?: unknown; code?: unknown; position?: unknown };
+    const message = typeof e.message === 'string' ? e.message : String(err);
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const at = typeof e.position === 'number' ? ` (at ${e.position})` : '';
+    return code !== undefined ? { message: `${code}: ${message}${at}`, code } : { message: `${message}${at}` };
+  }
+  return { message: String(err) };
+}
+
+/**
+ * Compiles an expression (no caching). Throws `ExpressionError` on syntax errors or when the source is
+ * longer than `MAX_EXPRESSION_LENGTH`.
+ */
+export function compileExpression(source: string): Expression {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`, source.slice(0, 80));
+  }
+  let expr: Expression;
+  try {
+    expr = jsonata(source, { stack: MAX_EVALUATION_DEPTH, sequence: MAX_SEQUENCE_LENGTH } as never);
+  } catch (err) {
+    const d = describe(err);
+    throw new ExpressionError(`syntax error: ${d.message}`, source, d.code);
+  }
+  expr.assign(ENTRY_HOOK as unknown as string, budgetHook);
+  return expr;
+}
+
+/** Returns a syntax error message for `source`, or null when it compiles. Pure. */
+export function checkExpression(source: string): string | null {
+  try {
+    compileExpression(source);
+    return null;
+  } catch (err) {
+    return err instanceof ExpressionError ? err.message : String(err);
+  }
+}
+
+/** Compile cache keyed by expression text; compiled expressions are immutable apart from per-call frames. */
+export class ExpressionCache {
+  private readonly compiled = new Map<string, Expression>();
+  get(source: string): Expression {
+    let expr = this.compiled.get(source);
+    if (expr === undefined) {
+      expr = compileExpression(source);
+      this.compiled.set(source, expr);
+    }
+    return expr;
+  }
+}
+
+function fn(implementation: JsonataFunction['implementation']): JsonataFunction {
+  return { _jsonata_function: true, implementation };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Depth-first search of a `content.values` tree for the first non-null value of key `name`: in an object its
+ * own key first, then each property value in key order, recursively; arrays element by element (SPEC §4).
+ */
+export function valueNamed(values: unknown, name: string): unknown {
+  if (Array.isArray(values)) {
+    for (const item of values) {
+      const found = valueNamed(item, name);
+      if (found !== undefined && found !== null) return found;
+    }
+    return undefined;
+  }
+  if (!isRecord(values)) return undefined;
+  const own = values[name];
+  if (own !== undefined && own !== null) return own;
+  for (const key of Object.keys(values)) {
+    const found = valueNamed(values[key], name);
+    if (found !== undefined && found !== null) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Converts a JSONata result to plain JSON: sequences become arrays, functions and undefined disappear,
+ * non-finite numbers become null. Copies, so results never alias the event or locals they came from.
+ */
+export function toJson(value: unknown): unknown {
+  if (value === undefined || typeof value === 'function') return undefined;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) {
+      const v = toJson(item);
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  }
+  if (typeof value === 'object') {
+    if ((value as { _jsonata_function?: unknown })._jsonata_function === true) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const v = toJson((value as Record<string, unknown>)[key]);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** JSONata truthiness (as `$boolean`): empty strings/arrays/objects, 0, null, functions are false. */
+export function truthy(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (Array.isArray(value)) {
+    if (value.length === 1) return truthy(value[0]);
+    return value.some(truthy);
+  }
+  switch (typeof value) {
+    case 'boolean':
+      return value;
+    case 'number':
+      return value !== 0;
+    case 'string':
+      return value.length > 0;
+    case 'object':
+      if ((value as { _jsonata_function?: unknown })._jsonata_function === true) return false;
+      return Object.keys(value).length > 0;
+    default:
+      return false;
+  }
+}
+
+function bindings(scope: EvalScope): Record<string, unknown> {
+  const event = scope.event;
+  const data = event?.data;
+  const content = data?.content;
+  return {
+    event,
+    thredId: event?.thredId ?? scope.thredId,
+    data,
+    advice: data?.advice,
+    content,
+    values: content?.values,
+    outboundEvent: scope.outboundEvent,
+    valueNamed: fn((name, other) => {
+      const source = (other ?? event) as ThredsEvent | undefined;
+      return valueNamed(source?.data?.content?.values, String(name));
+    }),
+    local: fn((name) => {
+      const key = String(name);
+      if (Object.prototype.hasOwnProperty.call(scope.locals, key)) return scope.locals[key];
+      // SrvThreds kept publish ids in locals as out_id_<name>; keep that spelling readable.
+      if (key.startsWith('out_id_')) return scope.outIds[key.slice('out_id_'.length)];
+      return undefined;
+    }),
+    setLocal: fn((name, value) => {
+      const v = toJson(value);
+      if (v === undefined) delete scope.locals[String(name)];
+      else scope.locals[String(name)] = v;
+      return undefined;
+    }),
+    isResponseFor: fn((name) => {
+      const id = scope.outIds[String(name)] ?? scope.locals[`out_id_${String(name)}`];
+      return id !== undefined && event?.re !== undefined && id === event.re;
+    }),
+    log: fn((msg) => {
+      scope.logs.push(typeof msg === 'string' ? msg : JSON.stringify(toJson(msg)) ?? 'undefined');
+      return undefined;
+    }),
+    millis: fn(() => scope.now),
+    now: fn(function (picture, timezone) {
+      const fromMillis = this.environment.lookup('fromMillis') as JsonataFunction;
+      return fromMillis.implementation.call(this, scope.now, picture, timezone);
+    }),
+    eval: fn(() => {
+      throw { code: 'THREDS_EVAL', message: '$eval is disabled in patterns' };
+    }),
+  };
+}
+
+/**
+ * Evaluates `source` against the input document `{ event, context }` with the pattern bindings.
+ * Mutates only `scope.locals` (via `$setLocal`) and `scope.logs` (via `$log`). Returns plain JSON.
+ * Throws `ExpressionError` on any failure.
+ */
+export async function evaluateExpression(
+  source: string,
+  scope: EvalScope,
+  cache: ExpressionCache = new ExpressionCache(),
+): Promise<unknown> {
+  const expr = cache.get(source);
+  const input = { event: scope.event, context: { thredId: scope.thredId, locals: scope.locals } };
+  try {
+    const result: unknown = await expr.evaluate(input, {
+      ...bindings(scope),
+      [NOW_BINDING]: scope.now,
+    });
+    return toJson(result);
+  } catch (err) {
+    const d = describe(err);
+    throw new ExpressionError(d.message, source, d.code);
+  }
+}
+
+/** If `text` is a `$xpr(…)` string, returns the expression inside (text between `$xpr(` and the last char). */
+export function xprBody(text: string): string | null {
+  if (!text.startsWith('$xpr(')) return null;
+  return text.slice('$xpr('.length, text.length - 1);
+}
+
+/** Deep copy of locals for a scratch scope. */
+export function copyLocals(locals: Record<string, unknown>): Record<string, unknown> {
+  return cloneJson(locals);
+}

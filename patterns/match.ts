@@ -1,0 +1,117 @@
+/**
+ * Side-effect-free tests the router needs before a thred runs an event (SPEC §4.3, §4 maxInstances):
+ * does an unbound event start a pattern, does a running thred accept an unbound event, may another thred
+ * of a pattern start now. Nothing here runs `onTrue`, keeps `$setLocal` writes, or consumes ids.
+ */
+import { evaluateCondition } from './conditions';
+import { ErrorCodes } from './effects';
+import { ThredError } from './errors';
+import { type EvalScope, evaluateExpression, ExpressionError } from './expressions';
+import type { Ctx, Pattern, ThredsEvent, ThredState } from './model';
+import { cloneJson, normalizeEvent } from './normalize';
+import { type NamedReaction, type PatternRuntime, reactionNamed, runtimeOf } from './runtime';
+import { sourceAllowed } from './sources';
+
+/** Result of a start test; `error` is set when an expression failed (the pattern then does not start). */
+export interface StartMatch {
+  starts: boolean;
+  error?: { code: number; message: string };
+}
+
+async function testReaction(
+  rt: PatternRuntime,
+  reaction: NamedReaction,
+  event: ThredsEvent,
+  ctx: Ctx,
+  scope: EvalScope,
+  andState: Record<string, true>,
+): Promise<boolean> {
+  if (!sourceAllowed(reaction.allowedSources, event.source.id, ctx.groups)) return false;
+  const result = await evaluateCondition(reaction.condition, '/condition', {
+    mode: 'test',
+    run: (source) => evaluateExpression(source, scope, rt.cache),
+    // a copy: test mode never records progress
+    andState: { ...andState },
+  });
+  return result !== null;
+}
+
+function failure(err: unknown, reaction: string): { code: number; message: string } {
+  if (err instanceof ExpressionError) return { code: err.code, message: `reaction '${reaction}': ${err.message}` };
+  if (err instanceof ThredError) return { code: err.code, message: err.message };
+  return { code: ErrorCodes.SERVER_ERROR, message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Tests an unbound event against the pattern's initial reaction: pattern active (`meta.active !== false`),
+ * allowedSources, then the condition with empty locals (`and`/`or`: any operand true). Never runs `onTrue`.
+ * Deterministic; errors are returned, not thrown.
+ */
+export async function matchStart(pattern: Pattern, event: ThredsEvent, ctx: Ctx): Promise<StartMatch> {
+  const rt = runtimeOf(pattern);
+  if (rt.pattern.meta?.active === false) return { starts: false };
+  const first = rt.reactions[0];
+  if (first === undefined) return { starts: false };
+  const input = normalizeEvent(event);
+  const scope: EvalScope = { event: input, thredId: undefined, locals: {}, outIds: {}, now: ctx.now, logs: [] };
+  try {
+    return { starts: await testReaction(rt, first, input, ctx, scope, {}) };
+  } catch (err) {
+    return { starts: false, error: failure(err, first.name) };
+  }
+}
+
+/** `matchStart(...).starts`: whether this unbound event starts a thred of `pattern`. Never throws. */
+export async function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx): Promise<boolean> {
+  return (await matchStart(pattern, event, ctx)).starts;
+}
+
+/**
+ * Whether a running thred whose current reaction has `allowUnboundEvents` would take this unbound event:
+ * allowedSources + condition test against a scratch copy of its locals (writes discarded). False when the
+ * thred is not active, the reaction does not accept unbound events, or an expression fails. Never throws.
+ */
+export async function acceptsUnbound(pattern: Pattern, state: ThredState, event: ThredsEvent, ctx: Ctx): Promise<boolean> {
+  if (state.status !== 'active') return false;
+  const rt = runtimeOf(pattern);
+  const reaction = reactionNamed(rt, state.reaction);
+  if (reaction?.allowUnboundEvents !== true) return false;
+  const input = normalizeEvent(event);
+  const scope: EvalScope = {
+    event: input,
+    thredId: state.thredId,
+    locals: cloneJson(state.locals),
+    outIds: { ...state.outIds },
+    now: ctx.now,
+    logs: [],
+  };
+  try {
+    return await testReaction(rt, reaction, input, ctx, scope, state.andState);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * maxInstances / instanceInterval admission (SPEC §4). `counts.active` = ACTIVE threds of the pattern now;
+ * `counts.lastStartAt` = when the last one started. Pure.
+ */
+export function admitStart(
+  pattern: Pattern,
+  counts: { active: number; lastStartAt?: number },
+  now: number,
+): { ok: true } | { ok: false; code: 4300; reason: string } {
+  const max = pattern.maxInstances ?? 0;
+  if (max > 0 && counts.active >= max) {
+    return { ok: false, code: ErrorCodes.PATTERN_LIMIT, reason: `maxInstances ${max} reached (${counts.active} active)` };
+  }
+  const interval = pattern.instanceInterval ?? 0;
+  if (interval > 0 && counts.lastStartAt !== undefined && now - counts.lastStartAt < interval) {
+    return {
+      ok: false,
+      code: ErrorCodes.PATTERN_LIMIT,
+      reason: `instanceInterval ${interval} ms not elapsed since the last start (${now - counts.lastStartAt} ms ago)`,
+    };
+  }
+  return { ok: true };
+}
