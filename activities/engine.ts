@@ -1,0 +1,148 @@
+/**
+ * The thred's bookkeeping, run as ONE local activity per handled event so a step costs a single marker in the
+ * workflow history: resolve addresses, store outbound events, fill the outbox, push to live sessions, append the
+ * transition log, write the thred snapshot (the read model behind GET /threds and the router's unbound index), record
+ * dead letters, and release the pattern's instance slot when the thred ends. Every write is keyed by thred, step and
+ * event ids, so a re-run after a crash writes nothing twice.
+ */
+import type { ErrorEffect, Message, Pattern, ThredLogEffect, ThredState } from '../patterns';
+import type { Store } from '../store';
+import type { Directory } from '../store/directory';
+import { resolveAddresses } from './addresses';
+import { planPushes, type Pusher } from './delivery';
+
+export interface StepRecord {
+  thredId: string;
+  pattern: { id: string; name?: string };
+  /** Monotonic per thred across continue-as-new (handled items so far): versions the snapshot and keys the log. */
+  step: number;
+  time: number;
+  state: ThredState;
+  acceptsUnbound: boolean;
+  logs: ThredLogEffect[];
+  /** Messages to people: `to` still holds addresses ($thred, groups, …). */
+  messages: { message: Message; senderId?: string }[];
+  errors: ErrorEffect[];
+  /** Requests to agents (stored as outbound events; the call itself is an activity on the agent's queue). */
+  agentMessages: Message[];
+  deadLetters: { message: Message; nodeType: string; error: string }[];
+}
+
+export interface StepResult {
+  /** Resolved human recipients of this step's messages: the workflow adds them to the thred's participants. */
+  recipients: string[];
+}
+
+export interface EngineDeps {
+  store: Store;
+  directory: Directory;
+  push?: Pusher;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export function createEngineActivities(deps: EngineDeps) {
+  const { store, directory } = deps;
+  const agentIds = new Set(directory.agents.flatMap((a) => [a.nodeType, ...(a.nodeIds ?? [])]));
+  const log = deps.log ?? (() => undefined);
+
+  async function withRole(role: string): Promise<string[]> {
+    const fromModel = Object.entries(directory.roles)
+      .filter(([, roles]) => roles.includes(role))
+      .map(([id]) => id);
+    return [...new Set([...fromModel, ...(await store.participants.withRole(role))])];
+  }
+
+  return {
+    async recordStep(rec: StepRecord): Promise<StepResult> {
+      const book = {
+        thredParticipants: rec.state.participants,
+        groups: directory.groups,
+        withRole,
+        live: () => store.sessions.liveParticipants(),
+        agentIds,
+      };
+      const resolved: { message: Message; recipients: string[] }[] = [];
+      const recipients = new Set<string>();
+      for (const { message } of rec.messages) {
+        const { ids, unknown } = await resolveAddresses(message.to, book);
+        if (unknown.length > 0) log('unknown group addresses resolve to nobody', { thredId: rec.thredId, unknown });
+        resolved.push({ message: { ...message, to: ids }, recipients: ids });
+        ids.forEach((id) => recipients.add(id));
+      }
+      // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
+      for (const err of rec.errors) {
+        const { ids } = await resolveAddresses(err.to ?? ['$thred'], book);
+        const people = ids.filter((id) => !agentIds.has(id));
+        resolved.push({ message: { id: `${err.event.id}`, to: people, event: err.event }, recipients: people });
+      }
+
+      await Promise.all([
+        ...resolved.map(({ message, recipients: to }) => store.events.saveOutbound(message.event, to, rec.time)),
+        ...rec.agentMessages.map((m) => store.events.saveOutbound(m.event, m.to, rec.time)),
+        ...resolved.map(({ message, recipients: to }) => store.outbox.add(message, to, rec.time)),
+        store.thredLog.append(
+          rec.logs.map((l, i) => ({
+            _id: `${rec.thredId}:${rec.step}:${i}`,
+            thredId: rec.thredId,
+            seq: rec.step,
+            kind: l.kind,
+            from: l.from,
+            to: l.to,
+            ...(l.eventId !== undefined && { eventId: l.eventId }),
+            ...(l.reaction !== undefined && { reaction: l.reaction }),
+            ...(l.detail !== undefined && { detail: l.detail }),
+            time: rec.time,
+          })),
+        ),
+        ...rec.deadLetters.map((d) =>
+          store.deadLetters.add({
+            _id: d.message.id,
+            thredId: rec.thredId,
+            nodeType: d.nodeType,
+            message: d.message,
+            error: d.error,
+            createdAt: rec.time,
+          }),
+        ),
+      ]);
+
+      const participants = [...new Set([...rec.state.participants, ...recipients])].filter((p) => !agentIds.has(p));
+      const s = rec.state;
+      await store.threds.save({
+        _id: rec.thredId,
+        patternId: rec.pattern.id,
+        ...(rec.pattern.name !== undefined && { patternName: rec.pattern.name }),
+        status: s.status,
+        reaction: s.reaction,
+        acceptsUnbound: s.status === 'active' && rec.acceptsUnbound,
+        participants,
+        locals: s.locals,
+        ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
+        childThredIds: s.childThredIds,
+        meta: s.meta,
+        startTime: s.startTime,
+        updateTime: s.updateTime,
+        ...(s.endTime !== undefined && { endTime: s.endTime }),
+        version: rec.step,
+      });
+      if (s.status !== 'active') await store.instances.release(rec.thredId);
+
+      if (deps.push && resolved.some((r) => r.recipients.length > 0)) {
+        const sessions = await store.sessions.forParticipants([...new Set(resolved.flatMap((r) => r.recipients))]);
+        await Promise.all(
+          planPushes(resolved, sessions).map((p) =>
+            deps.push!(p).catch((err: unknown) => log('push failed; message stays in the outbox', { err: String(err) })),
+          ),
+        );
+      }
+      return { recipients: [...recipients].filter((p) => !agentIds.has(p)) };
+    },
+
+    /** Pattern snapshots for spawn (a spawned thred runs the pattern version current at spawn time). */
+    async loadPatterns(ids: string[]): Promise<(Pattern | null)[]> {
+      return Promise.all(ids.map((id) => store.patterns.get(id)));
+    },
+  };
+}
+
+export type EngineActivities = ReturnType<typeof createEngineActivities>;

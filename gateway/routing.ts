@@ -1,0 +1,196 @@
+/**
+ * Routing of one event to threds (SPEC §2, §4, §8 ingest, §10): store it first (idempotent by id), then
+ *  - bound: signal the thred (404 THRED_DOES_NOT_EXIST when there is none, 409 when it has ended);
+ *  - unbound: test every active pattern's initial reaction (pure), admit under maxInstances/instanceInterval, and
+ *    signal-with-start workflow `<patternId>_<eventId>` carrying the pattern snapshot — so a duplicate event cannot
+ *    start a second thred; then offer the event to running threds whose current reaction allows unbound events.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { startsThred, type Ctx, type Pattern, type ThredsEvent } from '../patterns';
+import { EventTypes, ErrorCodes } from '../patterns/effects';
+import type { Store } from '../store';
+import {
+  THREDS_TASK_QUEUE,
+  THRED_WORKFLOW_TYPE,
+  eventSignal,
+  offerUpdate,
+  type EngineSettings,
+  type ThredInput,
+} from '../workflows/messages';
+import { ThredPattern, ThredReaction, ThredStatus } from '../workflows/search-attributes';
+
+export interface RouteResult {
+  eventId: string;
+  thredIds: string[];
+  started: string[];
+  refused: { patternId: string; code: number; reason: string }[];
+}
+
+/** A routing failure with its HTTP status, API code and SPEC §7 code (the gateway turns it into the error shape). */
+export class RouteError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly thredsCode: number,
+  ) {
+    super(message);
+    this.name = 'RouteError';
+  }
+}
+
+export interface RouterDeps {
+  client: Client;
+  store: Store;
+  settings: EngineSettings;
+  taskQueue?: string;
+  /** How long the active-pattern list may be cached (ms); admin writes invalidate it at once on this instance. */
+  patternCacheMs?: number;
+  now?: () => number;
+}
+
+export function createRouter(deps: RouterDeps) {
+  const { client, store, settings } = deps;
+  const taskQueue = deps.taskQueue ?? THREDS_TASK_QUEUE;
+  const now = deps.now ?? Date.now;
+  type StoredPattern = Pattern & { id: string };
+  let cache: { at: number; patterns: StoredPattern[] } | undefined;
+
+  async function activePatterns(): Promise<StoredPattern[]> {
+    if (!cache || now() - cache.at > (deps.patternCacheMs ?? 1000)) {
+      const patterns = (await store.patterns.list()).filter(
+        (p): p is StoredPattern => p.meta?.active !== false && typeof p.id === 'string',
+      );
+      cache = { at: now(), patterns };
+    }
+    return cache.patterns;
+  }
+
+  const ctx = (): Ctx => ({ now: now(), newId: randomUUID, groups: settings.groups, agents: settings.agents });
+
+  async function routeBound(event: ThredsEvent & { thredId: string }): Promise<RouteResult> {
+    const thredId = event.thredId;
+    const record = await store.threds.get(thredId);
+    const ended = () =>
+      new RouteError(409, 'THREDS_ERR_THRED_ENDED', `thred ${thredId} has ended`, ErrorCodes.THRED_DOES_NOT_EXIST);
+    if (record?.status === 'terminated') throw ended();
+    if (record?.status === 'finished' && event.type !== EventTypes.clientBroadcast) throw ended();
+    try {
+      await client.workflow.getHandle(thredId).signal(eventSignal, event);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const again = record ?? (await store.threds.get(thredId));
+      if (again) throw ended();
+      throw new RouteError(
+        404,
+        'THREDS_ERR_THRED_NOT_FOUND',
+        `thred ${thredId} does not exist`,
+        ErrorCodes.THRED_DOES_NOT_EXIST,
+      );
+    }
+    await store.events.linkToThred(event.id, thredId);
+    return { eventId: event.id, thredIds: [thredId], started: [], refused: [] };
+  }
+
+  async function startThred(pattern: Pattern & { id: string }, event: ThredsEvent, result: RouteResult): Promise<void> {
+    const thredId = `${pattern.id}_${event.id}`;
+    const admission = await store.instances.admit(
+      pattern.id,
+      thredId,
+      { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 },
+      now(),
+    );
+    if (!admission.ok) {
+      result.refused.push({ patternId: pattern.id, code: ErrorCodes.PATTERN_LIMIT, reason: admission.reason });
+      await store.thredLog.append([
+        {
+          _id: `${thredId}:refused`,
+          thredId,
+          seq: 0,
+          kind: 'refused',
+          from: null,
+          to: null,
+          eventId: event.id,
+          detail: admission.reason,
+          time: now(),
+        },
+      ]);
+      return;
+    }
+    const input: ThredInput = { thredId, pattern, settings };
+    try {
+      await client.workflow.signalWithStart(THRED_WORKFLOW_TYPE, {
+        workflowId: thredId,
+        taskQueue,
+        args: [input],
+        signal: eventSignal,
+        signalArgs: [{ ...event, thredId }],
+        // An event re-sent after its thred ended must not start it again.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: ThredPattern, value: pattern.id },
+          { key: ThredReaction, value: pattern.reactions[0]?.name ?? '' },
+          { key: ThredStatus, value: 'active' },
+        ],
+        memo: { pattern: pattern.name ?? pattern.id, startedBy: event.id, source: event.source.id },
+        staticSummary: `Thred of pattern ${pattern.name ?? pattern.id}, started by ${event.type} from ${event.source.id}`,
+      });
+    } catch (err) {
+      if (!admission.already) await store.instances.release(thredId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        result.thredIds.push(thredId); // the duplicate of an event its thred already handled
+        return;
+      }
+      throw err;
+    }
+    await store.events.linkToThred(event.id, thredId);
+    result.thredIds.push(thredId);
+    if (!admission.already) result.started.push(thredId);
+  }
+
+  async function routeUnbound(event: ThredsEvent): Promise<RouteResult> {
+    const result: RouteResult = { eventId: event.id, thredIds: [], started: [], refused: [] };
+    const patterns = await activePatterns();
+    const c = ctx();
+    const matching: StoredPattern[] = [];
+    for (const p of patterns) if (await startsThred(p, event, c)) matching.push(p);
+    await Promise.all(matching.map((p) => startThred(p, event, result)));
+
+    // Running threds whose current reaction takes unbound events; those this event just started already have it.
+    const running = (await store.threds.acceptingUnbound()).filter((t) => !result.thredIds.includes(t._id));
+    const offers = await Promise.allSettled(
+      running.map((t) =>
+        client.workflow
+          .getHandle(t._id)
+          .executeUpdate(offerUpdate, { args: [event], updateId: `offer:${event.id}` })
+          .then((matched) => (matched ? t._id : undefined)),
+      ),
+    );
+    for (const o of offers) {
+      if (o.status === 'fulfilled' && o.value) {
+        result.thredIds.push(o.value);
+        await store.events.linkToThred(event.id, o.value);
+      }
+    }
+    return result;
+  }
+
+  return {
+    /** Stores and routes one event. Throws RouteError for 404/409; other errors mean a server is unavailable. */
+    async route(event: ThredsEvent): Promise<RouteResult> {
+      await store.events.saveInbound(event, now());
+      return event.thredId ? routeBound(event as ThredsEvent & { thredId: string }) : routeUnbound(event);
+    },
+    invalidatePatterns(): void {
+      cache = undefined;
+    },
+  };
+}
+
+export type Router = ReturnType<typeof createRouter>;

@@ -1,0 +1,51 @@
+import type { Db } from 'mongodb';
+import type { ThredsEvent } from '../patterns';
+import { isDuplicateKey } from './errors';
+
+export interface StoredEvent {
+  _id: string; // event id
+  event: ThredsEvent;
+  direction: 'in' | 'out';
+  thredId?: string;
+  /** Resolved recipients of an outbound event. */
+  to?: string[];
+  storedAt: number;
+}
+
+export function createEventStore(db: Db) {
+  const coll = db.collection<StoredEvent>('events');
+  return {
+    /** Stores an inbound event once; returns false when an event with this id was already stored. */
+    async saveInbound(event: ThredsEvent, now: number): Promise<boolean> {
+      try {
+        const doc: StoredEvent = { _id: event.id, event, direction: 'in', storedAt: now };
+        if (event.thredId) doc.thredId = event.thredId;
+        await coll.insertOne(doc);
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    },
+    /** Idempotent by event id (activities run at least once). */
+    async saveOutbound(event: ThredsEvent, to: string[], now: number): Promise<void> {
+      const doc: StoredEvent = { _id: event.id, event, direction: 'out', to, storedAt: now };
+      if (event.thredId) doc.thredId = event.thredId;
+      await coll.updateOne({ _id: event.id }, { $setOnInsert: doc }, { upsert: true });
+    },
+    async get(id: string): Promise<StoredEvent | null> {
+      return coll.findOne({ _id: id });
+    },
+    /** Inbound events routed to a thred are recorded against it (an unbound event may reach several threds). */
+    async linkToThred(eventId: string, thredId: string): Promise<void> {
+      await coll.updateOne({ _id: eventId }, { $addToSet: { thredIds: thredId } } as never);
+    },
+    async forThred(thredId: string, limit = 500): Promise<StoredEvent[]> {
+      return coll
+        .find({ $or: [{ thredId }, { thredIds: thredId } as never] })
+        .sort({ storedAt: 1 })
+        .limit(limit)
+        .toArray();
+    },
+  };
+}

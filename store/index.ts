@@ -1,0 +1,63 @@
+/**
+ * MongoDB access shared by the gateway and the activities (never imported by patterns/ or workflows/).
+ * One `Store` per process; collections are created lazily by MongoDB, indexes by `ensureIndexes`.
+ */
+import { MongoClient, type Db } from 'mongodb';
+import { createEventStore } from './events';
+import { createThredStore } from './threds';
+import { createThredLog } from './thred-log';
+import { createOutbox } from './outbox';
+import { createPatternStore } from './patterns';
+import { createInstanceCounter } from './instances';
+import { createDeadLetters } from './dead-letters';
+import { createSessionStore } from './sessions';
+import { createParticipantStore } from './participants';
+
+export type { StoredEvent } from './events';
+export type { ThredRecord, ThredListQuery } from './threds';
+export type { ThredLogRecord } from './thred-log';
+export type { OutboxEntry } from './outbox';
+export type { DeadLetter } from './dead-letters';
+export type { Admission } from './instances';
+export type { SessionRecord } from './sessions';
+export type { ParticipantRecord } from './participants';
+
+export function createStore(db: Db) {
+  return {
+    db,
+    events: createEventStore(db),
+    threds: createThredStore(db),
+    thredLog: createThredLog(db),
+    outbox: createOutbox(db),
+    patterns: createPatternStore(db),
+    instances: createInstanceCounter(db),
+    deadLetters: createDeadLetters(db),
+    sessions: createSessionStore(db),
+    participants: createParticipantStore(db),
+    async ensureIndexes(): Promise<void> {
+      await Promise.all([
+        db.collection('events').createIndex({ thredId: 1, storedAt: 1 }),
+        db.collection('threds').createIndex({ status: 1, acceptsUnbound: 1 }),
+        db.collection('threds').createIndex({ participants: 1 }),
+        db.collection('thred_log').createIndex({ thredId: 1, seq: 1 }),
+        db.collection('outbox').createIndex({ participantId: 1, createdAt: 1 }),
+        db.collection('sessions').createIndex({ participantId: 1 }),
+      ]);
+    },
+    /** Round trip to the server: for /ready. */
+    async ping(): Promise<void> {
+      await db.command({ ping: 1 });
+    },
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
+
+export async function openStore(url: string, dbName: string): Promise<{ store: Store; client: MongoClient }> {
+  const client = await MongoClient.connect(url, { serverSelectionTimeoutMS: 5000 });
+  const store = createStore(client.db(dbName));
+  await store.ensureIndexes();
+  return { store, client };
+}
+
+export { isDuplicateKey } from './errors';

@@ -1,0 +1,67 @@
+import type { Db, Filter } from 'mongodb';
+import type { ThredState } from '../patterns';
+import { isDuplicateKey } from './errors';
+
+/** The read model of a thred: what GET /threds returns, and the index of threds accepting unbound events. */
+export interface ThredRecord {
+  _id: string; // thredId
+  patternId: string;
+  patternName?: string;
+  status: ThredState['status'];
+  reaction: string | null;
+  /** Current reaction has allowUnboundEvents (kept in step with the workflow, so the router's index stays correct). */
+  acceptsUnbound: boolean;
+  participants: string[];
+  locals: Record<string, unknown>;
+  parentThredId?: string;
+  childThredIds: string[];
+  meta: ThredState['meta'];
+  startTime: number;
+  updateTime: number;
+  endTime?: number;
+  /** Monotonic version (state.seq plus a step counter): a late retry never overwrites a newer snapshot. */
+  version: number;
+}
+
+export interface ThredListQuery {
+  status?: string;
+  pattern?: string;
+  participant?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export function createThredStore(db: Db) {
+  const coll = db.collection<ThredRecord>('threds');
+  return {
+    /** Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). */
+    async save(record: ThredRecord): Promise<void> {
+      const { _id, ...rest } = record;
+      const res = await coll.updateOne({ _id, version: { $lte: record.version } }, { $set: rest });
+      if (res.matchedCount === 0) {
+        // Either absent (insert) or newer (keep). insertOne fails with a duplicate key in the second case.
+        await coll.insertOne(record).catch((err: unknown) => {
+          if (!isDuplicateKey(err)) throw err;
+        });
+      }
+    },
+    async get(id: string): Promise<ThredRecord | null> {
+      return coll.findOne({ _id: id });
+    },
+    async acceptingUnbound(): Promise<ThredRecord[]> {
+      return coll.find({ status: 'active', acceptsUnbound: true }).toArray();
+    },
+    async list(q: ThredListQuery): Promise<{ threds: ThredRecord[]; nextCursor?: string }> {
+      const filter: Filter<ThredRecord> = {};
+      if (q.status) filter.status = q.status as ThredRecord['status'];
+      if (q.pattern) filter.patternId = q.pattern;
+      if (q.participant) filter.participants = q.participant;
+      if (q.cursor) filter._id = { $gt: q.cursor };
+      const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
+      const threds = await coll.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray();
+      const more = threds.length > limit;
+      if (more) threds.pop();
+      return more ? { threds, nextCursor: threds[threds.length - 1]!._id } : { threds };
+    },
+  };
+}

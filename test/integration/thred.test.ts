@@ -1,0 +1,259 @@
+// The thred engine end to end on the real Temporal dev server and FerretDB: routing → workflow → interpreter →
+// activities → store. Each `it` drives threds only through the router (the gateway's entry) and reads results from
+// the store, the workflow query and Temporal's own view.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Message } from '../../patterns';
+import { RouteError } from '../../gateway/routing';
+import { agentType, evt, startEngine, waitFor, type TestEngine } from '../helpers/engine';
+
+const LOOKUP = agentType('lookup');
+const BROKEN = agentType('broken');
+let flaky = 0;
+
+const askAgent = {
+  name: 'Ask Agent',
+  reactions: [
+    {
+      name: 'ask',
+      condition: {
+        type: 'filter',
+        xpr: "$event.type = 'test.ask'",
+        onTrue: { xpr: "$setLocal('asker', $event.source.id)" },
+        transform: { eventDataTemplate: { title: 'lookup', content: { values: { q: "$xpr($valueNamed('q'))" } } } },
+        publish: { to: LOOKUP, name: 'lookup' },
+      },
+    },
+    {
+      name: 'answer',
+      condition: {
+        type: 'filter',
+        xpr: "$isResponseFor('lookup')",
+        transform: { eventDataTemplate: { title: 'answer', content: { values: { a: "$xpr($valueNamed('answer'))" } } } },
+        publish: { to: "$xpr($local('asker'))" },
+      },
+    },
+  ],
+};
+
+const expiring = {
+  name: 'Expiring',
+  reactions: [
+    {
+      name: 'waiting',
+      expiry: { interval: 1500, transition: { name: 'timed_out' } },
+      condition: { type: 'filter', xpr: "$event.type = 'test.expiring' or $event.type = 'test.never'", transition: { name: '$noTransition' } },
+    },
+    {
+      name: 'timed_out',
+      condition: { type: 'filter', xpr: 'true' },
+    },
+  ],
+};
+
+const counter = {
+  name: 'Counter',
+  reactions: [
+    {
+      name: 'count',
+      condition: {
+        type: 'filter',
+        xpr: "$event.type = 'test.count'",
+        onTrue: { xpr: "($setLocal('n', ($local('n') ? $local('n') : 0) + 1); $setLocal('last', $valueNamed('i')))" },
+        transition: { name: '$noTransition' },
+      },
+    },
+  ],
+};
+
+const limited = {
+  name: 'Limited',
+  maxInstances: 1,
+  reactions: [
+    { name: 'hold', condition: { type: 'filter', xpr: "$event.type = 'test.limited'", transition: { name: '$noTransition' } } },
+  ],
+};
+
+const failing = {
+  name: 'Failing',
+  reactions: [
+    {
+      name: 'call',
+      condition: {
+        type: 'filter',
+        xpr: "$event.type = 'test.fail'",
+        transform: { eventDataTemplate: { title: 'do it' } },
+        publish: { to: BROKEN },
+        transition: { name: '$noTransition' },
+      },
+    },
+  ],
+};
+
+let e: TestEngine;
+beforeAll(async () => {
+  e = await startEngine('thred', {
+    patterns: [askAgent, expiring, counter, limited, failing],
+    settings: { eventBudget: 5 },
+    agents: [
+      {
+        nodeType: LOOKUP,
+        retry: { initialInterval: '100ms', maximumAttempts: 3 },
+        handler: async (message: Message) => {
+          // Fails once, then answers: the retry policy absorbs transient failures.
+          if (flaky++ === 0) throw new Error('transient lookup failure');
+          return {
+            id: `reply-${message.id}`,
+            type: LOOKUP,
+            source: { id: 'lookup-node' },
+            re: message.event.id,
+            thredId: message.event.thredId!,
+            data: { content: { values: { answer: `answer to ${String(message.event.data?.content?.values && (message.event.data.content.values as Record<string, unknown>).q)}` } } },
+          };
+        },
+      },
+      {
+        nodeType: BROKEN,
+        retry: { initialInterval: '50ms', maximumAttempts: 2 },
+        handler: async () => {
+          throw ApplicationFailure.retryable('backend down', 'BackendDown');
+        },
+      },
+    ],
+  });
+});
+afterAll(async () => e?.close());
+
+describe('thred engine', () => {
+  it('runs a multi-step thred whose agent reply feeds the next reaction, then ends', async () => {
+    const ask = evt('test.ask', 'sensor1', { data: { content: { values: { q: 'life' } } } });
+    const routed = await e.router.route(ask);
+    const thredId = `ask_agent_${ask.id}`;
+    expect(routed).toEqual({ eventId: ask.id, thredIds: [thredId], started: [thredId], refused: [] });
+
+    const entry = await waitFor(
+      async () => (await e.store.outbox.since('sensor1', 0)).find((m) => m.message.event.thredId === thredId),
+      'the answer in sensor1 outbox',
+    );
+    expect(entry.message.event).toMatchObject({
+      type: 'org.wt.tell',
+      source: { id: 'SYSTEM' },
+      data: { title: 'answer', content: { values: { a: 'answer to life' } } },
+    });
+    const handle = e.s.client.workflow.getHandle(thredId);
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'terminated', reaction: null });
+    expect(final.participants).toContain('sensor1');
+    expect(final.participants).not.toContain(LOOKUP);
+
+    const record = await waitFor(async () => {
+      const r = await e.store.threds.get(thredId);
+      return r?.status === 'terminated' ? r : undefined;
+    }, 'archived thred record');
+    expect(record.patternId).toBe('ask_agent');
+    const log = await e.store.thredLog.forThred(thredId);
+    expect(log.filter((l) => l.kind === 'matched').map((l) => [l.from, l.to])).toEqual([
+      ['ask', 'answer'],
+      ['answer', null],
+    ]);
+    // The agent request is stored as an outbound event with its resolved recipient.
+    const outbound = (await e.store.events.forThred(thredId)).filter((x) => x.direction === 'out');
+    expect(outbound.map((x) => x.to)).toEqual(expect.arrayContaining([[LOOKUP], ['sensor1']]));
+    const desc = await handle.describe();
+    expect(desc.searchAttributes).toMatchObject({ ThredPattern: ['ask_agent'], ThredStatus: ['terminated'] });
+  });
+
+  it('takes the expiry transition on a durable timer with no further event', async () => {
+    const first = evt('test.expiring', 'sensor2');
+    const { started } = await e.router.route(first);
+    const thredId = started[0]!;
+    expect((await e.snapshot(thredId)).state.reaction).toBe('waiting');
+    const after = await waitFor(async () => {
+      const snap = await e.snapshot(thredId);
+      return snap.state.reaction === 'timed_out' ? snap : undefined;
+    }, 'expiry to fire', 15_000);
+    expect(after.state.status).toBe('active');
+    const log = await e.store.thredLog.forThred(thredId);
+    expect(log.some((l) => l.kind === 'expired' && l.from === 'waiting' && l.to === 'timed_out')).toBe(true);
+  });
+
+  it('delivers the same event twice → one transition', async () => {
+    const first = evt('test.count', 'sensor3', { data: { content: { values: { i: 0 } } } });
+    const { started } = await e.router.route(first);
+    const thredId = started[0]!;
+    const again = evt('test.count', 'sensor3', { thredId, data: { content: { values: { i: 1 } } } });
+    await e.router.route(again);
+    await e.router.route(again); // an HTTP retry of the same event
+    expect((await e.router.route(first)).started).toEqual([]); // the unbound duplicate starts nothing new
+    const snap = await waitFor(async () => {
+      const s = await e.snapshot(thredId);
+      return s.state.locals.n === 2 && s.queued === 0 ? s : undefined;
+    }, 'two counted events');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await e.snapshot(thredId)).state.locals).toMatchObject({ n: 2, last: 1 });
+    expect(snap.state.seq).toBe(2);
+  });
+
+  it('continues as new under a low event budget without losing, duplicating or reordering events', async () => {
+    const first = evt('test.count', 'sensor4', { data: { content: { values: { i: 0 } } } });
+    const { started } = await e.router.route(first);
+    const thredId = started[0]!;
+    const total = 23;
+    for (let i = 1; i < total; i++) {
+      await e.router.route(evt('test.count', 'sensor4', { thredId, data: { content: { values: { i } } } }));
+    }
+    const snap = await waitFor(async () => {
+      const s = await e.snapshot(thredId);
+      return s.state.locals.n === total ? s : undefined;
+    }, `${total} counted events`);
+    expect(snap.state.locals.last).toBe(total - 1); // last applied = last sent: order kept
+    // Budget 5 ⇒ at least 4 continue-as-new boundaries crossed (23 events / 5 per run).
+    expect(snap.run).toBeGreaterThanOrEqual(4);
+    const history = await e.s.client.workflow.getHandle(thredId).fetchHistory();
+    expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
+  });
+
+  it('refuses starts beyond maxInstances under concurrent unbound events, and reports them', async () => {
+    const events = Array.from({ length: 5 }, () => evt('test.limited', 'sensor5'));
+    const results = await Promise.all(events.map((ev) => e.router.route(ev)));
+    const started = results.flatMap((r) => r.started);
+    const refused = results.flatMap((r) => r.refused);
+    expect(started).toHaveLength(1);
+    expect(refused).toHaveLength(4);
+    expect(refused[0]).toMatchObject({ patternId: 'limited', code: 4300 });
+    expect(await e.store.instances.active('limited')).toBe(1);
+  });
+
+  it('refuses bound events for an unknown thred (404) and an ended one (409)', async () => {
+    await expect(e.router.route(evt('test.x', 'sensor6', { thredId: 'no_such_thred' }))).rejects.toMatchObject({
+      statusCode: 404,
+      thredsCode: 5203,
+    });
+    const ask = evt('test.expiring', 'sensor6');
+    const { started } = await e.router.route(ask);
+    const thredId = started[0]!;
+    await e.s.client.workflow.getHandle(thredId).executeUpdate('control', { args: [{ op: 'terminate' }] });
+    const err = await e.router.route(evt('test.x', 'sensor6', { thredId })).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(RouteError);
+    expect(err).toMatchObject({ statusCode: 409 });
+  });
+
+  it('turns an agent whose retries are exhausted into an error event to $thred and a dead letter', async () => {
+    const ev = evt('test.fail', 'person7');
+    const { started } = await e.router.route(ev);
+    const thredId = started[0]!;
+    const letter = await waitFor(async () => (await e.store.deadLetters.forThred(thredId))[0], 'a dead letter');
+    expect(letter).toMatchObject({ nodeType: BROKEN, thredId });
+    expect(letter.error).toContain('backend down');
+    const notice = await waitFor(
+      async () => (await e.store.outbox.since('person7', 0)).find((m) => m.message.event.data?.content?.error),
+      'error event to the thred participant',
+    );
+    expect(notice.message.event).toMatchObject({
+      type: 'org.wt.tell',
+      thredId,
+      source: { id: 'SYSTEM' },
+      data: { content: { error: { code: 5200 } } },
+    });
+  });
+});

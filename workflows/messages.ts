@@ -1,0 +1,80 @@
+/**
+ * The thred workflow's public surface, shared by the workflow and its callers (gateway, tests). Wire names are short
+ * and frozen: histories persist them (SPEC §10).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentAddress, Message, Pattern, ThredState, ThredsEvent, Transition } from '../patterns';
+
+export const THREDS_TASK_QUEUE = 'threds';
+export const THRED_WORKFLOW_TYPE = 'thred';
+
+/** An inbound event for this thred (bound, or an unbound event that started it). */
+export const eventSignal = defineSignal<[ThredsEvent]>('event');
+/** End the thred (used by a parent for its children; admins use controlUpdate for an answer). */
+export const terminateSignal = defineSignal<[string?]>('terminate');
+/** The thred snapshot. */
+export const stateQuery = defineQuery<ThredSnapshot>('state');
+/** Offer an unbound event to a running thred whose reaction allows unbound events; answers whether it matched. */
+export const offerUpdate = defineUpdate<boolean, [ThredsEvent]>('offer');
+/** Admin operations (SPEC §8): end the thred, or force a transition. Answers the snapshot after the operation. */
+export const controlUpdate = defineUpdate<ThredSnapshot, [ControlRequest]>('control');
+
+export type ControlRequest = { op: 'terminate'; reason?: string } | { op: 'transition'; transition: Transition };
+
+export interface EngineSettings {
+  agents: AgentAddress[];
+  groups: Record<string, string[]>;
+  /** Continue-as-new after this many handled items (besides the server's suggestion). */
+  eventBudget: number;
+  /** How many recent event ids a thred remembers for de-duplication (carried across continue-as-new). */
+  seenLimit: number;
+  /** Per-agent activity options, by nodeType. */
+  agentOptions: Record<string, AgentCallOptions>;
+}
+
+export interface AgentCallOptions {
+  startToCloseMs: number;
+  retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number };
+}
+
+export type QueueItem =
+  | { kind: 'event'; event: ThredsEvent; offered?: boolean }
+  | { kind: 'expire'; reaction: string; generation: number }
+  | { kind: 'agent-failed'; nodeType: string; message: Message; error: string }
+  | { kind: 'control'; id: string; request: ControlRequest };
+
+export interface ThredInput {
+  thredId: string;
+  pattern: Pattern;
+  settings: EngineSettings;
+  /** Present for spawned threds. */
+  spawn?: {
+    parentThredId: string;
+    spawnType: 'child' | 'sibling';
+    locals?: Record<string, unknown>;
+    participants?: string[];
+    /** First input (spawn input forward/local): the parent's event, bound to this thred. */
+    event?: ThredsEvent;
+  };
+  /** Present after continue-as-new: everything the previous run held in memory. */
+  carried?: {
+    state: ThredState;
+    seen: string[];
+    queue: QueueItem[];
+    step: number;
+    /** How many runs came before this one (continue-as-new count). */
+    run: number;
+    timer?: { reaction: string; generation: number; dueAt: number };
+  };
+}
+
+export interface ThredSnapshot {
+  thredId: string;
+  patternId: string;
+  state: ThredState;
+  queued: number;
+  inFlightAgentCalls: number;
+  step: number;
+  /** 0 for the first run; +1 at every continue-as-new. */
+  run: number;
+}

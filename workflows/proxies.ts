@@ -1,0 +1,22 @@
+/**
+ * Every activity the thred workflow calls, with its timeouts and retry policy in one place.
+ * Activity modules are imported as types only: workflow code never loads I/O code.
+ */
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { EngineActivities } from '../activities/engine';
+import type { AgentActivities } from '../activities/agent-contract';
+
+/**
+ * Bookkeeping runs as a local activity: one marker event per step instead of three activity events plus a workflow
+ * task. It is idempotent (keys from thred and step ids), so a re-run after a worker crash is harmless.
+ */
+export const engine = proxyLocalActivities<EngineActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/** Agents: the task queue, timeouts and retry policy are per agent (EngineSettings.agentOptions), set per call. */
+export const agents = proxyActivities<AgentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5 },
+});

@@ -1,0 +1,429 @@
+/**
+ * The thred workflow: one per thred (workflowId = thredId), interpreting its pattern snapshot durably.
+ *
+ * Reads top to bottom:
+ *   1. state — restored from continue-as-new, or started fresh from the pattern;
+ *   2. handlers — only de-duplicate by event id and enqueue (synchronous, so arrival order is kept);
+ *   3. the loop — one item at a time through the pure interpreter, then its effects: bookkeeping in one local
+ *      activity, agent calls as activities on the agent's task queue (their replies re-enter the queue), expiry as
+ *      durable timers, spawns as child workflows;
+ *   4. the end — children told to end, or continue-as-new carrying state, seen ids, queue and timer.
+ */
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  acceptsUnbound,
+  addParticipants,
+  agentFailure,
+  expire,
+  forceTransition,
+  initialEffects,
+  react,
+  start,
+  terminateThred,
+  type Ctx,
+  type Effect,
+  type Message,
+  type Step,
+  type ThredSpawnEffect,
+  type ThredState,
+  type ThredsEvent,
+} from '../patterns';
+import type { StepRecord } from '../activities/engine';
+import {
+  controlUpdate,
+  eventSignal,
+  offerUpdate,
+  stateQuery,
+  terminateSignal,
+  type QueueItem,
+  type ThredInput,
+  type ThredSnapshot,
+} from './messages';
+import { agents, engine } from './proxies';
+import { ThredPattern, ThredReaction, ThredStatus } from './search-attributes';
+
+
+type Item = QueueItem;
+
+export async function thred(input: ThredInput): Promise<ThredState> {
+  const { pattern, thredId, settings } = input;
+  const patternId = pattern.id ?? thredId; // stored patterns are normalized: id is always set
+  const ctx = (): Ctx => ({ now: Date.now(), newId: uuid4, groups: settings.groups, agents: settings.agents });
+
+  // 1. State ------------------------------------------------------------------------------------------------------
+  let state: ThredState =
+    input.carried?.state ??
+    start(pattern, thredId, ctx(), {
+      ...(input.spawn && {
+        parentThredId: input.spawn.parentThredId,
+        spawnType: input.spawn.spawnType,
+        ...(input.spawn.locals && { locals: input.spawn.locals }),
+        ...(input.spawn.participants && { participants: input.spawn.participants }),
+      }),
+    });
+  let step = input.carried?.step ?? 0;
+  const run = input.carried ? input.carried.run + 1 : 0;
+  const queue: Item[] = [...(input.carried?.queue ?? [])];
+  const seen = new RecentIds(input.carried?.seen ?? [], settings.seenLimit);
+  const offerResults = new Map<string, boolean>();
+  const controlResults = new Map<string, ThredSnapshot>();
+  const timers = new Map<string, { scope: CancellationScope; reaction: string; generation: number; dueAt: number }>();
+  let agentCallsInFlight = 0;
+  let handledThisRun = 0;
+  let shownReaction: string | null | undefined;
+  let shownStatus: string | undefined;
+
+  const snapshot = (): ThredSnapshot => ({
+    thredId,
+    patternId,
+    state,
+    queued: queue.length,
+    inFlightAgentCalls: agentCallsInFlight,
+    step,
+    run,
+  });
+
+  // 2. Handlers ---------------------------------------------------------------------------------------------------
+  setHandler(eventSignal, (event) => {
+    if (seen.add(event.id)) queue.push({ kind: 'event', event });
+  });
+  setHandler(terminateSignal, (reason) => {
+    queue.push({ kind: 'control', id: uuid4(), request: { op: 'terminate', ...(reason && { reason }) } });
+  });
+  setHandler(offerUpdate, async (event) => {
+    if (!seen.add(event.id)) return false;
+    queue.push({ kind: 'event', event, offered: true });
+    await condition(() => offerResults.has(event.id));
+    const matched = offerResults.get(event.id)!;
+    offerResults.delete(event.id);
+    return matched;
+  });
+  setHandler(controlUpdate, async (request) => {
+    const id = uuid4();
+    queue.push({ kind: 'control', id, request });
+    await condition(() => controlResults.has(id));
+    const result = controlResults.get(id)!;
+    controlResults.delete(id);
+    return result;
+  });
+  setHandler(stateQuery, snapshot);
+
+  // 3. The loop ---------------------------------------------------------------------------------------------------
+  const carriedTimer = input.carried?.timer;
+  if (carriedTimer) {
+    startTimer(carriedTimer.reaction, carriedTimer.generation, Math.max(1, carriedTimer.dueAt - Date.now()));
+  } else if (!input.carried) {
+    if (input.spawn?.event) queue.unshift({ kind: 'event', event: input.spawn.event });
+    await apply({ state, effects: initialEffects(pattern, state), matched: false });
+  }
+
+  while (state.status !== 'terminated') {
+    // Under sustained load the queue never empties: continue-as-new then carries it (signals are synchronous, so
+    // the queue holds all accepted events; update callers are waited for, since their handlers cannot be carried).
+    await condition(() => queue.length > 0 || readyToContinueAsNew());
+    if (readyToContinueAsNew()) break;
+    await handle(queue.shift()!);
+    handledThisRun++;
+  }
+
+  // 4. The end ----------------------------------------------------------------------------------------------------
+  if (state.status !== 'terminated') {
+    const timer = [...timers.values()][0];
+    await continueAsNew<typeof thred>({
+      ...input,
+      carried: {
+        state,
+        seen: seen.toArray(),
+        queue,
+        step,
+        run,
+        ...(timer && { timer: { reaction: timer.reaction, generation: timer.generation, dueAt: timer.dueAt } }),
+      },
+    });
+  }
+  // Children end with their parent (SPEC §4 spawn); siblings live on. A child that already ended is fine.
+  await Promise.all(
+    state.childThredIds.map((id) =>
+      getExternalWorkflowHandle(id)
+        .signal(terminateSignal, `parent ${thredId} ended`)
+        .catch(() => undefined),
+    ),
+  );
+  await condition(allHandlersFinished);
+  return state;
+
+  // --- helpers (hoisted) -----------------------------------------------------------------------------------------
+
+  function readyToContinueAsNew(): boolean {
+    if (agentCallsInFlight > 0) return false; // their replies must reach this run's queue
+    if (!(workflowInfo().continueAsNewSuggested || handledThisRun >= settings.eventBudget)) return false;
+    return allHandlersFinished();
+  }
+
+  async function handle(item: Item): Promise<void> {
+    switch (item.kind) {
+      case 'event': {
+        if (item.offered && !(await acceptsUnbound(pattern, state, item.event, ctx()))) {
+          offerResults.set(item.event.id, false);
+          return;
+        }
+        const result = await react(pattern, state, item.event, ctx());
+        if (item.offered) offerResults.set(item.event.id, result.matched);
+        await apply(result);
+        return;
+      }
+      case 'expire':
+        await apply(await expire(pattern, state, { reaction: item.reaction, generation: item.generation }, ctx()));
+        return;
+      case 'agent-failed':
+        await apply(agentFailure(pattern, state, item.message, item.error, ctx()), [item]);
+        return;
+      case 'control': {
+        const result =
+          item.request.op === 'terminate'
+            ? terminateThred(pattern, state, item.request.reason ?? 'terminated by request', ctx())
+            : await forceTransition(pattern, state, item.request.transition, ctx());
+        await apply(result);
+        controlResults.set(item.id, snapshot());
+        return;
+      }
+      default: {
+        const never: never = item;
+        throw ApplicationFailure.nonRetryable(`unknown queue item ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Carries out one step's effects; bookkeeping goes to one local activity. */
+  async function apply(result: Step, failed: Extract<QueueItem, { kind: 'agent-failed' }>[] = []): Promise<void> {
+    state = result.state;
+    const rec: StepRecord = {
+      thredId,
+      pattern: { id: patternId, ...(pattern.name !== undefined && { name: pattern.name }) },
+      step: ++step,
+      time: Date.now(),
+      state,
+      acceptsUnbound: currentReactionAcceptsUnbound(),
+      logs: [],
+      messages: [],
+      errors: [],
+      agentMessages: [],
+      deadLetters: failed.map((f) => ({ message: f.message, nodeType: f.nodeType, error: f.error })),
+    };
+    const spawns: ThredSpawnEffect[] = [];
+    for (const effect of result.effects) dispatch(effect, rec, spawns);
+    const { recipients } = await engine.recordStep.executeWithOptions(
+      { startToCloseTimeout: '20s', summary: `record step ${step} of ${thredId}` },
+      [rec],
+    );
+    if (recipients.length > 0) state = addParticipants(state, recipients);
+    for (const spawn of spawns) await spawnThreds(spawn);
+    showProgress();
+  }
+
+  function dispatch(effect: Effect, rec: StepRecord, spawns: ThredSpawnEffect[]): void {
+    switch (effect.type) {
+      case 'message.send':
+        rec.messages.push({ message: effect.message, ...(effect.senderId !== undefined && { senderId: effect.senderId }) });
+        return;
+      case 'agent.call':
+        rec.agentMessages.push(effect.message);
+        callAgent(effect.nodeType, effect.message);
+        return;
+      case 'timer.start':
+        startTimer(effect.reaction, effect.generation, effect.ms);
+        return;
+      case 'timer.cancel':
+        timers.get(timerKey(effect.reaction, effect.generation))?.scope.cancel();
+        timers.delete(timerKey(effect.reaction, effect.generation));
+        return;
+      case 'thred.log':
+        rec.logs.push(effect);
+        return;
+      case 'thred.end':
+        return; // the status is in the state; the loop ends on 'terminated'
+      case 'thred.spawn':
+        spawns.push(effect);
+        return;
+      case 'error':
+        rec.errors.push(effect);
+        return;
+      default: {
+        const never: never = effect;
+        throw ApplicationFailure.nonRetryable(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Agent work never blocks other events: the reply (or the failure) re-enters the queue when it arrives. */
+  function callAgent(nodeType: string, message: Message): void {
+    const opts = settings.agentOptions[nodeType];
+    agentCallsInFlight++;
+    agents.handleMessage
+      .executeWithOptions(
+        {
+          taskQueue: nodeType,
+          summary: `${nodeType}: ${message.event.data?.title ?? message.event.type} (${message.id})`,
+          startToCloseTimeout: opts?.startToCloseMs ?? 30_000,
+          retry: opts
+            ? {
+                initialInterval: opts.retry.initialIntervalMs,
+                backoffCoefficient: opts.retry.backoffCoefficient,
+                maximumInterval: opts.retry.maximumIntervalMs,
+                maximumAttempts: opts.retry.maximumAttempts,
+              }
+            : { maximumAttempts: 5 },
+        },
+        [message],
+      )
+      .then(
+        (reply) => {
+          if (reply) {
+            const event = normalizeReply(reply, nodeType, message);
+            if (seen.add(event.id)) queue.push({ kind: 'event', event });
+          }
+        },
+        (err: unknown) => {
+          const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+          queue.push({ kind: 'agent-failed', nodeType, message, error: cause });
+        },
+      )
+      .finally(() => agentCallsInFlight--);
+  }
+
+  /** SPEC §6: a reply has type = nodeType, re = request id, thredId = this thred (filled in where the agent left them out). */
+  function normalizeReply(reply: ThredsEvent, nodeType: string, request: Message): ThredsEvent {
+    return {
+      ...reply,
+      id: reply.id || uuid4(),
+      type: reply.type || nodeType,
+      re: reply.re ?? request.event.id,
+      thredId,
+      source: reply.source?.id ? reply.source : { id: nodeType },
+      time: reply.time ?? Date.now(),
+    };
+  }
+
+  function startTimer(reaction: string, generation: number, ms: number): void {
+    const key = timerKey(reaction, generation);
+    const scope = new CancellationScope();
+    timers.set(key, { scope, reaction, generation, dueAt: Date.now() + ms });
+    scope
+      .run(() => sleep(ms, { summary: `expiry of reaction ${reaction}` }))
+      .then(
+        () => {
+          timers.delete(key);
+          queue.push({ kind: 'expire', reaction, generation });
+        },
+        (err: unknown) => {
+          if (!isCancellation(err)) throw err;
+        },
+      );
+  }
+
+  async function spawnThreds(effect: ThredSpawnEffect): Promise<void> {
+    const patterns = await engine.loadPatterns.executeWithOptions(
+      { startToCloseTimeout: '10s', summary: `load patterns ${effect.patternIds.join(', ')}` },
+      [effect.patternIds],
+    );
+    for (const [i, childPattern] of patterns.entries()) {
+      const childId = effect.thredIds[i]!;
+      const childPatternId = effect.patternIds[i]!;
+      if (!childPattern) {
+        log.warn('spawn skipped: no such pattern', { thredId, patternId: effect.patternIds[i] });
+        continue;
+      }
+      const event = effect.event ? { ...effect.event, thredId: childId } : undefined;
+      // A duplicate id means the child was started before: nothing to do.
+      await startChild(thred, {
+        workflowId: childId,
+        taskQueue: workflowInfo().taskQueue, // children run where their parent runs
+        parentClosePolicy: ParentClosePolicy.ABANDON, // children are ended by signal, after the parent's last step
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: ThredPattern, value: childPatternId },
+          { key: ThredStatus, value: 'active' },
+        ],
+        staticSummary: `Thred of pattern ${childPattern.name ?? childPatternId} (${effect.spawnType} of ${thredId})`,
+        args: [
+          {
+            thredId: childId,
+            pattern: childPattern,
+            settings,
+            spawn: {
+              parentThredId: thredId,
+              spawnType: effect.spawnType,
+              ...(effect.locals && { locals: effect.locals }),
+              ...(effect.participants && { participants: effect.participants }),
+              ...(event && { event }),
+            },
+          },
+        ],
+      }).catch((err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      });
+    }
+  }
+
+  function currentReactionAcceptsUnbound(): boolean {
+    return pattern.reactions.find((r) => r.name === state.reaction)?.allowUnboundEvents === true;
+  }
+
+  /** Keeps the Temporal UI current: search attributes change only when reaction or status do. */
+  function showProgress(): void {
+    if (state.reaction === shownReaction && state.status === shownStatus) return;
+    shownReaction = state.reaction;
+    shownStatus = state.status;
+    upsertSearchAttributes([
+      { key: ThredReaction, value: state.reaction ?? '' },
+      { key: ThredStatus, value: state.status },
+    ]);
+  }
+}
+
+function timerKey(reaction: string, generation: number): string {
+  return `${reaction}#${generation}`;
+}
+
+/** Recent event ids, bounded so a long thred's memory and continue-as-new payload stay small. */
+class RecentIds {
+  private readonly set: Set<string>;
+  private readonly order: string[];
+  constructor(
+    initial: string[],
+    private readonly limit: number,
+  ) {
+    this.order = initial.slice(-limit);
+    this.set = new Set(this.order);
+  }
+  /** Adds the id; false when it was already seen. */
+  add(id: string): boolean {
+    if (this.set.has(id)) return false;
+    this.set.add(id);
+    this.order.push(id);
+    if (this.order.length > this.limit) this.set.delete(this.order.shift()!);
+    return true;
+  }
+  toArray(): string[] {
+    return [...this.order];
+  }
+}
