@@ -20,6 +20,7 @@ const ConfigSchema = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   adminPassword: Type.Optional(Type.String({ minLength: 1 })),
   dataDir: Type.String(),
+  taskQueue: Type.String({ minLength: 1 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -34,6 +35,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   logLevel: 'LOG_LEVEL',
   adminPassword: 'THREDS_ADMIN_PASSWORD',
   dataDir: 'THREDS_DATA_DIR',
+  taskQueue: 'THREDS_TASK_QUEUE',
 };
 
 export const defaultDataDir = join(projectRoot, '.data');
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     adminPassword: env.THREDS_ADMIN_PASSWORD || undefined,
     dataDir,
+    taskQueue: env.THREDS_TASK_QUEUE || 'threds',
   };
   const errors = [...Value.Errors(ConfigSchema, raw)];
   if (errors.length > 0) {

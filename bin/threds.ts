@@ -7,6 +7,9 @@ const COMMANDS: Record<string, string> = {
   worker: 'run the thred worker (workflows and built-in activities) against TEMPORAL_ADDRESS / MONGO_URL',
   gateway: 'run the HTTP/WebSocket gateway on THREDS_PORT',
   test: 'run every test suite against throwaway servers (or TEMPORAL_ADDRESS / MONGO_URL)',
+  agent: 'agent <nodeType> — run one agent process (a Temporal activity worker on the queue named by nodeType)',
+  user: 'user add <participantId> --password <pw> [--roles a,b] — create or update a participant',
+  token: 'token <participantId> [--roles a,b] [--ttl 1h] — print an access token (for sensors and agents)',
   simulate: 'simulate <pattern.json> <events.json> [--json] — dry-run a pattern, no servers touched',
   validate: 'validate <pattern.json> — print the validation report; exit 1 on errors',
 };

@@ -1,0 +1,33 @@
+/**
+ * `threds worker`: one thred worker process (scale out by running more). Ctrl-C / SIGTERM drain it gracefully:
+ * in-flight workflow tasks finish, activities get shutdownGraceTime.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { openStore } from '../../store';
+import { loadDirectory } from '../../store/directory';
+import { createThredWorker } from '../worker';
+import { httpPusher } from '../../activities';
+import { internalToken } from '../internal-token';
+
+export async function run(_argv: string[]): Promise<number> {
+  const config = loadConfig();
+  const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createThredWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    store,
+    directory: loadDirectory(config.configDir),
+    taskQueue: config.taskQueue,
+    push: httpPusher(internalToken(config.jwtSecret)),
+  });
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  console.log(`[threds] worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
+  await worker.run();
+  await connection.close();
+  await client.close();
+  return 0;
+}
