@@ -14,6 +14,7 @@ export function toMs(d: string | number | undefined, fallback: number): number {
 
 export function agentCallOptions(a: AgentConfig): AgentCallOptions {
   return {
+    taskQueue: a.taskQueue ?? a.nodeType,
     startToCloseMs: toMs(a.timeouts?.startToClose, 30_000),
     retry: {
       initialIntervalMs: toMs(a.retry?.initialInterval, 1000),

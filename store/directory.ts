@@ -28,6 +28,8 @@ const AgentSchema = Type.Object({
   nodeType: Type.String({ minLength: 1 }),
   nodeIds: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   name: Type.Optional(Type.String()),
+  /** Task queue the agent polls; defaults to nodeType (SPEC §6). Tests and multi-tenant setups override it. */
+  taskQueue: Type.Optional(Type.String({ minLength: 1 })),
   /** `builtin:<name>` or a path (relative to the config dir) of a module exporting `handleMessage`. */
   implementation: Type.Optional(Type.String()),
   retry: Type.Optional(

@@ -33,6 +33,8 @@ export interface EngineSettings {
 }
 
 export interface AgentCallOptions {
+  /** The agent's task queue (its nodeType unless configured otherwise). */
+  taskQueue: string;
   startToCloseMs: number;
   retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number };
 }

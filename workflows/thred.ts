@@ -281,7 +281,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     agents.handleMessage
       .executeWithOptions(
         {
-          taskQueue: nodeType,
+          taskQueue: opts?.taskQueue ?? nodeType,
           summary: `${nodeType}: ${message.event.data?.title ?? message.event.type} (${message.id})`,
           startToCloseTimeout: opts?.startToCloseMs ?? 30_000,
           retry: opts

@@ -87,7 +87,7 @@ export async function startEngine(label: string, opts: EngineOptions): Promise<T
       const worker = await Worker.create({
         connection,
         namespace: s.namespace,
-        taskQueue: a.nodeType,
+        taskQueue: a.taskQueue ?? a.nodeType,
         activities: { handleMessage: a.handler },
       });
       return { worker, running: worker.run() };

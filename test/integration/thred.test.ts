@@ -257,3 +257,22 @@ describe('thred engine', () => {
     });
   });
 });
+
+describe('history cost', () => {
+  it('spends at most 6 history events per handled event on the common path', async () => {
+    const first = evt('test.count', 'sensor9', { data: { content: { values: { i: 0 } } } });
+    const thredId = (await e.router.route(first)).started[0]!;
+    const handle = e.s.client.workflow.getHandle(thredId);
+    await waitFor(async () => (await e.snapshot(thredId)).state.locals.n === 1, 'first event');
+    const before = (await handle.fetchHistory()).events!.length;
+    // One at a time (each processed before the next), the worst case: nothing is batched.
+    const n = 4; // stays under the test budget of 5 events per run
+    for (let i = 1; i <= n; i++) {
+      await e.router.route(evt('test.count', 'sensor9', { thredId, data: { content: { values: { i } } } }));
+      await waitFor(async () => (await e.snapshot(thredId)).state.locals.n === i + 1, `event ${i}`);
+    }
+    const events = (await handle.fetchHistory()).events!;
+    const perEvent = (events.length - before) / n;
+    expect(perEvent).toBeLessThanOrEqual(6);
+  });
+});
