@@ -159,27 +159,37 @@ export function valueNamed(values: unknown, name: string): unknown {
   return undefined;
 }
 
+/** Deepest result structure accepted (guards against cyclic or pathological values). */
+const MAX_RESULT_DEPTH = 200;
+
+function isJsonataCallable(value: object): boolean {
+  const v = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
+  return v._jsonata_function === true || v._jsonata_lambda === true;
+}
+
 /**
- * Converts a JSONata result to plain JSON: sequences become arrays, functions and undefined disappear,
- * non-finite numbers become null. Copies, so results never alias the event or locals they came from.
+ * Converts a JSONata result to plain JSON: sequences become arrays, functions and lambdas and undefined
+ * disappear, non-finite numbers become null. Copies, so results never alias the event or locals they came
+ * from. Throws on structures deeper than MAX_RESULT_DEPTH (cycles included).
  */
-export function toJson(value: unknown): unknown {
+export function toJson(value: unknown, depth = 0): unknown {
+  if (depth > MAX_RESULT_DEPTH) throw { code: 'THREDS_DEPTH', message: `result nested deeper than ${MAX_RESULT_DEPTH} levels` };
   if (value === undefined || typeof value === 'function') return undefined;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     for (const item of value) {
-      const v = toJson(item);
+      const v = toJson(item, depth + 1);
       if (v !== undefined) out.push(v);
     }
     return out;
   }
   if (typeof value === 'object') {
-    if ((value as { _jsonata_function?: unknown })._jsonata_function === true) return undefined;
+    if (isJsonataCallable(value)) return undefined;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      const v = toJson((value as Record<string, unknown>)[key]);
+      const v = toJson((value as Record<string, unknown>)[key], depth + 1);
       if (v !== undefined) out[key] = v;
     }
     return out;
@@ -202,7 +212,7 @@ export function truthy(value: unknown): boolean {
     case 'string':
       return value.length > 0;
     case 'object':
-      if ((value as { _jsonata_function?: unknown })._jsonata_function === true) return false;
+      if (isJsonataCallable(value as object)) return false;
       return Object.keys(value).length > 0;
     default:
       return false;

@@ -48,16 +48,18 @@ function failure(err: unknown, reaction: string): { code: number; message: strin
  * Deterministic; errors are returned, not thrown.
  */
 export async function matchStart(pattern: Pattern, event: ThredsEvent, ctx: Ctx): Promise<StartMatch> {
-  const rt = runtimeOf(pattern);
-  if (rt.pattern.meta?.active === false) return { starts: false };
-  const first = rt.reactions[0];
-  if (first === undefined) return { starts: false };
-  const input = normalizeEvent(event);
-  const scope: EvalScope = { event: input, thredId: undefined, locals: {}, outIds: {}, now: ctx.now, logs: [] };
+  let reactionName = '?';
   try {
+    const rt = runtimeOf(pattern);
+    if (rt.pattern.meta?.active === false) return { starts: false };
+    const first = rt.reactions[0];
+    if (first === undefined) return { starts: false };
+    reactionName = first.name;
+    const input = normalizeEvent(event);
+    const scope: EvalScope = { event: input, thredId: undefined, locals: {}, outIds: {}, now: ctx.now, logs: [] };
     return { starts: await testReaction(rt, first, input, ctx, scope, {}) };
   } catch (err) {
-    return { starts: false, error: failure(err, first.name) };
+    return { starts: false, error: failure(err, reactionName) };
   }
 }
 
@@ -72,20 +74,20 @@ export async function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx
  * thred is not active, the reaction does not accept unbound events, or an expression fails. Never throws.
  */
 export async function acceptsUnbound(pattern: Pattern, state: ThredState, event: ThredsEvent, ctx: Ctx): Promise<boolean> {
-  if (state.status !== 'active') return false;
-  const rt = runtimeOf(pattern);
-  const reaction = reactionNamed(rt, state.reaction);
-  if (reaction?.allowUnboundEvents !== true) return false;
-  const input = normalizeEvent(event);
-  const scope: EvalScope = {
-    event: input,
-    thredId: state.thredId,
-    locals: cloneJson(state.locals),
-    outIds: { ...state.outIds },
-    now: ctx.now,
-    logs: [],
-  };
   try {
+    if (state.status !== 'active') return false;
+    const rt = runtimeOf(pattern);
+    const reaction = reactionNamed(rt, state.reaction);
+    if (reaction?.allowUnboundEvents !== true) return false;
+    const input = normalizeEvent(event);
+    const scope: EvalScope = {
+      event: input,
+      thredId: state.thredId,
+      locals: cloneJson(state.locals),
+      outIds: { ...state.outIds },
+      now: ctx.now,
+      logs: [],
+    };
     return await testReaction(rt, reaction, input, ctx, scope, state.andState);
   } catch {
     return false;
