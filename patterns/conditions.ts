@@ -64,7 +64,8 @@ export async function evaluateCondition(node: Condition, path: string, env: Cond
       if (env.mode === 'test') {
         for (const [i, op] of operands.entries()) {
           const p = `${path}/operands/${i}`;
-          if (env.andState[p] !== true && (await evaluateCondition(op, p, env)) !== null) return directivesOf(node, path);
+          if (env.andState[p] !== true && (await evaluateCondition(op, p, env)) !== null)
+            return directivesOf(node, path);
         }
         return null;
       }

@@ -2,16 +2,7 @@
  * The Effect union's constructors and the well-known constants they use (SPEC §3, §7, §9).
  * Every function here is pure: ids and time come from the caller's `Ctx`.
  */
-import type {
-  Ctx,
-  Effect,
-  ErrorEffect,
-  EventData,
-  EventSource,
-  Message,
-  ThredLogEffect,
-  ThredsEvent,
-} from './model';
+import type { Ctx, Effect, ErrorEffect, EventData, EventSource, Message, ThredLogEffect, ThredsEvent } from './model';
 
 /** Source of every event the engine emits. */
 export const SYSTEM_SOURCE: EventSource = Object.freeze({ id: 'SYSTEM', name: 'Threds' }) as EventSource;

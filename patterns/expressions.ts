@@ -173,7 +173,8 @@ function isJsonataCallable(value: object): boolean {
  * from. Throws on structures deeper than MAX_RESULT_DEPTH (cycles included).
  */
 export function toJson(value: unknown, depth = 0): unknown {
-  if (depth > MAX_RESULT_DEPTH) throw { code: 'THREDS_DEPTH', message: `result nested deeper than ${MAX_RESULT_DEPTH} levels` };
+  if (depth > MAX_RESULT_DEPTH)
+    throw { code: 'THREDS_DEPTH', message: `result nested deeper than ${MAX_RESULT_DEPTH} levels` };
   if (value === undefined || typeof value === 'function') return undefined;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
@@ -253,7 +254,7 @@ function bindings(scope: EvalScope): Record<string, unknown> {
       return id !== undefined && event?.re !== undefined && id === event.re;
     }),
     log: fn((msg) => {
-      scope.logs.push(typeof msg === 'string' ? msg : JSON.stringify(toJson(msg)) ?? 'undefined');
+      scope.logs.push(typeof msg === 'string' ? msg : (JSON.stringify(toJson(msg)) ?? 'undefined'));
       return undefined;
     }),
     millis: fn(() => scope.now),

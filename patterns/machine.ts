@@ -11,14 +11,7 @@
  * onPublish) → echo → transition → dispatch → spawn.
  */
 import { evaluateCondition, type Directives } from './conditions';
-import {
-  errorEffect,
-  ErrorCodes,
-  EventTypes,
-  logEffect,
-  message,
-  systemEvent,
-} from './effects';
+import { errorEffect, ErrorCodes, EventTypes, logEffect, message, systemEvent } from './effects';
 import { ThredError } from './errors';
 import { type EvalScope, evaluateExpression, ExpressionError } from './expressions';
 import type {
@@ -113,7 +106,12 @@ export function initialEffects(pattern: Pattern, state: ThredState): Effect[] {
   const reaction = reactionNamed(runtimeOf(pattern), state.reaction);
   if (state.status !== 'active' || reaction?.expiry === undefined) return [];
   return [
-    { type: 'timer.start', reaction: reaction.name, generation: state.reactionGeneration, ms: reaction.expiry.interval },
+    {
+      type: 'timer.start',
+      reaction: reaction.name,
+      generation: state.reactionGeneration,
+      ms: reaction.expiry.interval,
+    },
   ];
 }
 
@@ -233,7 +231,12 @@ function storedEvent(work: Work, localName: string | undefined, where: string): 
 }
 
 /** Next input of a chain: forward = same event, local = stored event, default = none; none once ended. */
-function nextInput(work: Work, transition: Transition | undefined, input: ThredsEvent, where: string): ThredsEvent | undefined {
+function nextInput(
+  work: Work,
+  transition: Transition | undefined,
+  input: ThredsEvent,
+  where: string,
+): ThredsEvent | undefined {
   if (work.ended || transition === undefined) return undefined;
   if (transition.input === 'forward') return input;
   if (transition.input === 'local') return storedEvent(work, transition.localName, where);
@@ -262,7 +265,8 @@ function runner(work: Work, scope: EvalScope, reaction: NamedReaction): Run {
 }
 
 function flushLogs(work: Work, scope: EvalScope, reaction: string, eventId: string | undefined): void {
-  for (const line of scope.logs) work.effects.push(logEffect('log', reaction, reaction, { eventId, reaction, detail: line }));
+  for (const line of scope.logs)
+    work.effects.push(logEffect('log', reaction, reaction, { eventId, reaction, detail: line }));
   scope.logs.length = 0;
 }
 
@@ -277,7 +281,11 @@ function echo(work: Work, input: ThredsEvent): void {
   const recipients = state.participants.filter((p) => p !== sender);
   if (recipients.length === 0) return;
   const values = input.data?.content?.values;
-  const payload: Record<string, unknown> = isRecord(values) ? cloneJson(values) : values === undefined ? {} : { values: cloneJson(values) };
+  const payload: Record<string, unknown> = isRecord(values)
+    ? cloneJson(values)
+    : values === undefined
+      ? {}
+      : { values: cloneJson(values) };
   payload.messageSource = cloneJson(input.source);
   const event = systemEvent(
     ctx,
@@ -298,7 +306,12 @@ function dispatch(work: Work, outbound: ThredsEvent, to: string[], senderId: str
   for (const address of to) {
     const agent = agentFor(address, ctx.agents);
     if (agent === undefined) continue;
-    const call: Effect = { type: 'agent.call', nodeType: agent.nodeType, message: message(ctx, [address], outbound), senderId };
+    const call: Effect = {
+      type: 'agent.call',
+      nodeType: agent.nodeType,
+      message: message(ctx, [address], outbound),
+      senderId,
+    };
     if (address !== agent.nodeType) call.nodeId = address;
     work.effects.push(call);
   }
@@ -346,7 +359,11 @@ async function applyReaction(work: Work, input: ThredsEvent): Promise<{ matched:
 
   if (!sourceAllowed(reaction.allowedSources, input.source.id, ctx.groups)) {
     work.effects.push(
-      logEffect('no_match', from, from, { eventId: input.id, reaction: from, detail: `source '${input.source.id}' not allowed` }),
+      logEffect('no_match', from, from, {
+        eventId: input.id,
+        reaction: from,
+        detail: `source '${input.source.id}' not allowed`,
+      }),
     );
     return { matched: false };
   }
@@ -454,14 +471,26 @@ function refuseInactive(state: ThredState): never {
 function broadcast(rt: PatternRuntime, state: ThredState, event: ThredsEvent, ctx: Ctx): Step {
   const sender = event.source.id;
   if (rt.pattern.broadcastAllowed !== true) {
-    throw new ThredError(ErrorCodes.UNAUTHORIZED, 'Broadcast not allowed', `pattern '${rt.pattern.id}' does not allow broadcasts`);
+    throw new ThredError(
+      ErrorCodes.UNAUTHORIZED,
+      'Broadcast not allowed',
+      `pattern '${rt.pattern.id}' does not allow broadcasts`,
+    );
   }
   if (!state.participants.includes(sender)) {
-    throw new ThredError(ErrorCodes.UNAUTHORIZED, 'Not a thred participant', `'${sender}' is not a participant of thred '${state.thredId}'`);
+    throw new ThredError(
+      ErrorCodes.UNAUTHORIZED,
+      'Not a thred participant',
+      `'${sender}' is not a participant of thred '${state.thredId}'`,
+    );
   }
   const values = event.data?.content?.values;
   if (!isRecord(values) || values.message === undefined || values.message === null || values.message === '') {
-    throw new ThredError(ErrorCodes.MISSING_ARGUMENT, 'Missing argument', 'broadcast needs data.content.values.message');
+    throw new ThredError(
+      ErrorCodes.MISSING_ARGUMENT,
+      'Missing argument',
+      'broadcast needs data.content.values.message',
+    );
   }
   const next: ThredState = { ...cloneJson(state), seq: state.seq + 1, updateTime: ctx.now };
   const effects: Effect[] = [];
@@ -472,7 +501,10 @@ function broadcast(rt: PatternRuntime, state: ThredState, event: ThredsEvent, ct
       state.thredId,
       {
         title: `Message from ${sender}`,
-        content: { valuesType: 'broadcastMessage', values: { ...cloneJson(values), messageSource: cloneJson(event.source) } },
+        content: {
+          valuesType: 'broadcastMessage',
+          values: { ...cloneJson(values), messageSource: cloneJson(event.source) },
+        },
       },
       { type: EventTypes.broadcast, re: event.id },
     );
@@ -517,7 +549,8 @@ export async function react(pattern: Pattern, state: ThredState, event: ThredsEv
     if (state.status === 'terminated') refuseInactive(state);
     if (input.type === EventTypes.clientBroadcast) return broadcast(rt, state, input, ctx);
     if (state.status === 'finished') refuseInactive(state);
-    if (input.data?.content?.error !== undefined && input.data.content.error !== null) return reportedError(state, input, ctx);
+    if (input.data?.content?.error !== undefined && input.data.content.error !== null)
+      return reportedError(state, input, ctx);
 
     const work = newWork(rt, ctx, state);
     work.state.seq += 1;
@@ -573,7 +606,13 @@ export async function expire(
  * An agent call whose retries are exhausted (SPEC §6): the thred's participants get an error event
  * (code 5200, re = the request event's id); the state is unchanged. Pure; never throws.
  */
-export function agentFailure(_pattern: Pattern, state: ThredState, request: { event: ThredsEvent }, error: string, ctx: Ctx): Step {
+export function agentFailure(
+  _pattern: Pattern,
+  state: ThredState,
+  request: { event: ThredsEvent },
+  error: string,
+  ctx: Ctx,
+): Step {
   const text = error === '' ? 'agent call failed' : error;
   const effects: Effect[] = [
     errorEffect(ctx, {
@@ -584,7 +623,10 @@ export function agentFailure(_pattern: Pattern, state: ThredState, request: { ev
       thredId: state.thredId,
       re: request.event.id,
     }),
-    logEffect('error', state.reaction, state.reaction, { eventId: request.event.id, detail: `${ErrorCodes.TASK_ERROR}: ${text}` }),
+    logEffect('error', state.reaction, state.reaction, {
+      eventId: request.event.id,
+      detail: `${ErrorCodes.TASK_ERROR}: ${text}`,
+    }),
   ];
   return { state, effects, matched: false, error: { code: ErrorCodes.TASK_ERROR, message: text } };
 }
@@ -598,7 +640,13 @@ export function terminateThred(pattern: Pattern, state: ThredState, reason: stri
   const work = newWork(runtimeOf(pattern), ctx, state);
   const from = work.state.reaction;
   leave(work);
-  Object.assign(work.state, { reaction: null, andState: {}, status: 'terminated', endTime: ctx.now, updateTime: ctx.now });
+  Object.assign(work.state, {
+    reaction: null,
+    andState: {},
+    status: 'terminated',
+    endTime: ctx.now,
+    updateTime: ctx.now,
+  });
   work.ended = true;
   work.effects.push(logEffect('control', from, null, { detail: `terminated: ${reason}` }));
   return { state: work.state, effects: finish(work), matched: true };
@@ -609,7 +657,12 @@ export function terminateThred(pattern: Pattern, state: ThredState, reason: stri
  * input event (`forward` does nothing, `local` replays the stored event). Refused (5203) unless active.
  * Pure; never throws.
  */
-export async function forceTransition(pattern: Pattern, state: ThredState, transition: Transition, ctx: Ctx): Promise<Step> {
+export async function forceTransition(
+  pattern: Pattern,
+  state: ThredState,
+  transition: Transition,
+  ctx: Ctx,
+): Promise<Step> {
   try {
     if (state.status !== 'active') refuseInactive(state);
     const rt = runtimeOf(pattern);
@@ -618,7 +671,9 @@ export async function forceTransition(pattern: Pattern, state: ThredState, trans
     const work = newWork(rt, ctx, state);
     work.state.updateTime = ctx.now;
     transitionTo(work, transition, reaction);
-    work.effects.push(logEffect('control', reaction.name, work.state.reaction, { detail: `transition ${transition.name}` }));
+    work.effects.push(
+      logEffect('control', reaction.name, work.state.reaction, { detail: `transition ${transition.name}` }),
+    );
     if (!work.ended && transition.input === 'local') {
       await runChain(work, storedEvent(work, transition.localName, 'transition'), 1);
     }

@@ -73,7 +73,12 @@ export async function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx
  * allowedSources + condition test against a scratch copy of its locals (writes discarded). False when the
  * thred is not active, the reaction does not accept unbound events, or an expression fails. Never throws.
  */
-export async function acceptsUnbound(pattern: Pattern, state: ThredState, event: ThredsEvent, ctx: Ctx): Promise<boolean> {
+export async function acceptsUnbound(
+  pattern: Pattern,
+  state: ThredState,
+  event: ThredsEvent,
+  ctx: Ctx,
+): Promise<boolean> {
   try {
     if (state.status !== 'active') return false;
     const rt = runtimeOf(pattern);
@@ -105,7 +110,11 @@ export function admitStart(
 ): { ok: true } | { ok: false; code: 4300; reason: string } {
   const max = pattern.maxInstances ?? 0;
   if (max > 0 && counts.active >= max) {
-    return { ok: false, code: ErrorCodes.PATTERN_LIMIT, reason: `maxInstances ${max} reached (${counts.active} active)` };
+    return {
+      ok: false,
+      code: ErrorCodes.PATTERN_LIMIT,
+      reason: `maxInstances ${max} reached (${counts.active} active)`,
+    };
   }
   const interval = pattern.instanceInterval ?? 0;
   if (interval > 0 && counts.lastStartAt !== undefined && now - counts.lastStartAt < interval) {

@@ -69,7 +69,9 @@ interface PendingTimer {
 }
 
 function isAdvance(input: SimulationInput): input is { advanceMs: number } {
-  return typeof (input as { advanceMs?: unknown }).advanceMs === 'number' && (input as { id?: unknown }).id === undefined;
+  return (
+    typeof (input as { advanceMs?: unknown }).advanceMs === 'number' && (input as { id?: unknown }).id === undefined
+  );
 }
 
 /** Addresses the simulator can resolve without sessions: plain ids, `$group` members, `$thred`. */

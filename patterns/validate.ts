@@ -130,7 +130,12 @@ class Checker {
     const publish = node.publish;
     if (isRecord(publish)) {
       const to = publish.to;
-      const entries = typeof to === 'string' ? [[`${path}/publish/to`, to]] : Array.isArray(to) ? to.map((a, i) => [`${path}/publish/to/${i}`, a]) : [];
+      const entries =
+        typeof to === 'string'
+          ? [[`${path}/publish/to`, to]]
+          : Array.isArray(to)
+            ? to.map((a, i) => [`${path}/publish/to/${i}`, a])
+            : [];
       for (const [p, address] of entries as [string, unknown][]) {
         if (typeof address !== 'string') continue;
         const body = xprBody(address);
@@ -216,7 +221,10 @@ export function validatePattern(input: unknown): ValidationReport {
     if (!isRecord(reaction) || typeof reaction.name !== 'string') return;
     const first = names.get(reaction.name);
     if (first !== undefined) {
-      errors.push({ path: `/reactions/${i}/name`, reason: `duplicate reaction name '${reaction.name}' (first at /reactions/${first})` });
+      errors.push({
+        path: `/reactions/${i}/name`,
+        reason: `duplicate reaction name '${reaction.name}' (first at /reactions/${first})`,
+      });
     } else {
       names.set(reaction.name, i);
     }
@@ -229,7 +237,8 @@ export function validatePattern(input: unknown): ValidationReport {
     const base = `/reactions/${i}`;
     const sources = reaction.allowedSources;
     const list = typeof sources === 'string' ? [sources] : Array.isArray(sources) ? sources : [];
-    if (Array.isArray(sources) && sources.length === 0) checker.warn(`${base}/allowedSources`, 'an empty allowedSources admits no source');
+    if (Array.isArray(sources) && sources.length === 0)
+      checker.warn(`${base}/allowedSources`, 'an empty allowedSources admits no source');
     list.forEach((entry: unknown, j: number) => {
       if (typeof entry === 'string' && isRegexEntry(entry) && compileSourceRegex(entry) === null) {
         const p = typeof sources === 'string' ? `${base}/allowedSources` : `${base}/allowedSources/${j}`;

@@ -7,7 +7,13 @@
  * Exit code: 0 ran, 1 pattern invalid, 2 usage or unreadable file.
  */
 import { readFile } from 'node:fs/promises';
-import { simulate, type AgentAddress, type Effect, type SimulationTrace, type SimulateOptions } from '../../patterns/index';
+import {
+  simulate,
+  type AgentAddress,
+  type Effect,
+  type SimulationTrace,
+  type SimulateOptions,
+} from '../../patterns/index';
 
 const USAGE = 'usage: threds simulate <pattern.json> <events.json> [--json] [--agents nodeType,…] [--now ms]';
 
@@ -59,12 +65,22 @@ export function formatTrace(trace: SimulationTrace): string {
         : `#${step.index} t=${step.time} ${step.event?.id} ${step.event?.type} from ${step.event?.source.id}`;
     lines.push(head);
     const outcome = step.started ? 'started thred; ' : '';
-    const matched = step.kind === 'expiry' ? `expired ${step.from ?? '∅'}` : step.matched ? `matched ${step.reaction ?? step.from ?? '∅'}` : 'no match';
-    lines.push(`   ${outcome}${matched} → ${step.to ?? '∅'} [${step.status ?? 'no thred'}]${step.note ? ` (${step.note})` : ''}`);
+    const matched =
+      step.kind === 'expiry'
+        ? `expired ${step.from ?? '∅'}`
+        : step.matched
+          ? `matched ${step.reaction ?? step.from ?? '∅'}`
+          : 'no match';
+    lines.push(
+      `   ${outcome}${matched} → ${step.to ?? '∅'} [${step.status ?? 'no thred'}]${step.note ? ` (${step.note})` : ''}`,
+    );
     if (step.error) lines.push(`   error ${step.error.code}: ${step.error.message}`);
     for (const effect of step.effects) lines.push(`   - ${summarizeEffect(effect)}`);
   }
-  if (trace.final) lines.push(`final: ${trace.final.status} at ${trace.final.reaction ?? '∅'}, participants [${trace.final.participants.join(', ')}]`);
+  if (trace.final)
+    lines.push(
+      `final: ${trace.final.status} at ${trace.final.reaction ?? '∅'}, participants [${trace.final.participants.join(', ')}]`,
+    );
   return lines.join('\n');
 }
 
@@ -100,7 +116,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const agents: AgentAddress[] =
     agentsArg !== undefined
-      ? agentsArg.split(',').filter(Boolean).map((nodeType) => ({ nodeType }))
+      ? agentsArg
+          .split(',')
+          .filter(Boolean)
+          .map((nodeType) => ({ nodeType }))
       : (doc.agents ?? [{ nodeType: 'org.wt.persistence' }]);
   const opts: SimulateOptions = { agents };
   if (doc.groups !== undefined) opts.groups = doc.groups;

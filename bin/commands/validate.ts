@@ -28,8 +28,11 @@ export async function run(argv: string[]): Promise<number> {
     const { pattern: _normalized, ...rest } = report;
     console.log(JSON.stringify(rest, null, 2));
   } else {
-    const id = report.pattern?.id ?? (input as { id?: string; name?: string }).id ?? (input as { name?: string }).name ?? file;
-    console.log(`${report.valid ? 'valid' : 'INVALID'}: ${id} (${report.errors.length} error(s), ${report.warnings.length} warning(s))`);
+    const id =
+      report.pattern?.id ?? (input as { id?: string; name?: string }).id ?? (input as { name?: string }).name ?? file;
+    console.log(
+      `${report.valid ? 'valid' : 'INVALID'}: ${id} (${report.errors.length} error(s), ${report.warnings.length} warning(s))`,
+    );
     for (const e of report.errors) console.log(`  error   ${e.path}: ${e.reason}`);
     for (const w of report.warnings) console.log(`  warning ${w.path}: ${w.reason}`);
   }

@@ -37,7 +37,10 @@ describe('threds simulate', () => {
 
   it('--json prints the trace', async () => {
     expect(await simulate([UAV, EVENTS, '--json'])).toBe(0);
-    const trace = JSON.parse(printed()) as { steps: { reaction: string | null; started: boolean }[]; final: { status: string } };
+    const trace = JSON.parse(printed()) as {
+      steps: { reaction: string | null; started: boolean }[];
+      final: { status: string };
+    };
     expect(trace.steps.map((s) => s.reaction)).toEqual(['lookup_contact', 'notify_contact', 'send_video']);
     expect(trace.steps[0]?.started).toBe(true);
     expect(trace.final.status).toBe('terminated');
@@ -58,7 +61,13 @@ describe('threds validate', () => {
   it('invalid pattern → 1 with paths', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'threds-validate-'));
     const file = join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ name: 'Bad', reactions: [{ condition: { type: 'filter', xpr: 'true', transition: { name: 'nowhere' } } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'Bad',
+        reactions: [{ condition: { type: 'filter', xpr: 'true', transition: { name: 'nowhere' } } }],
+      }),
+    );
     expect(await validate([file])).toBe(1);
     expect(printed()).toContain("error   /reactions/0/condition/transition/name: unknown transition target 'nowhere'");
     expect(await validate([file, '--json'])).toBe(1);

@@ -21,7 +21,11 @@ const event: ThredsEvent = {
   thredId: 'th1',
   re: 'out1',
   source: { id: 'alice' },
-  data: { title: 'T', advice: { eventType: 'org.wt.client.tell' }, content: { values: { a: 1, nested: { k: 'deep' } } } },
+  data: {
+    title: 'T',
+    advice: { eventType: 'org.wt.client.tell' },
+    content: { values: { a: 1, nested: { k: 'deep' } } },
+  },
 };
 
 const scope = (over: Partial<EvalScope> = {}): EvalScope => ({
@@ -93,7 +97,9 @@ describe('bindings', () => {
   });
 
   it('results are plain JSON (sequences become arrays, functions and lambdas vanish)', async () => {
-    expect(await evaluateExpression("{ 'seq': [1,2,3].($ * 2), 'fn': function($x){ $x }, 'native': $string }", scope())).toEqual({
+    expect(
+      await evaluateExpression("{ 'seq': [1,2,3].($ * 2), 'fn': function($x){ $x }, 'native': $string }", scope()),
+    ).toEqual({
       seq: [2, 4, 6],
     });
   });
@@ -121,8 +127,19 @@ describe('guards', () => {
 
 describe('truthy (JSONata $boolean)', () => {
   const cases: [unknown, boolean][] = [
-    [undefined, false], [null, false], [false, false], [0, false], ['', false], [[], false], [{}, false],
-    [true, true], [1, true], ['x', true], [[0, 1], true], [[0], false], [{ a: 1 }, true],
+    [undefined, false],
+    [null, false],
+    [false, false],
+    [0, false],
+    ['', false],
+    [[], false],
+    [{}, false],
+    [true, true],
+    [1, true],
+    ['x', true],
+    [[0, 1], true],
+    [[0], false],
+    [{ a: 1 }, true],
   ];
   it.each(cases)('%j → %s', (value, expected) => {
     expect(truthy(value)).toBe(expected);

@@ -37,8 +37,23 @@ const patterns: Pattern[] = [
 ];
 
 const types = [
-  'org.wt.sensor.detectionEvent', 'org.wt.persistence', 'org.wt.client.tell', 'org.wt.client.broadcast', 'org.wt.echo',
-  'org.acme.fault.report', 'org.acme.fault.confirm', 'a', 'b', 'c', 'd', 'kick', 'sib', 'report', 'replay', 'spin', 'end',
+  'org.wt.sensor.detectionEvent',
+  'org.wt.persistence',
+  'org.wt.client.tell',
+  'org.wt.client.broadcast',
+  'org.wt.echo',
+  'org.acme.fault.report',
+  'org.acme.fault.confirm',
+  'a',
+  'b',
+  'c',
+  'd',
+  'kick',
+  'sib',
+  'report',
+  'replay',
+  'spin',
+  'end',
 ];
 const sources = ['sensor_agent0', 'org.wt.persistence', 'participant0', 'alice', 'bob', 'supervisor', 'SYSTEM', ''];
 
@@ -56,7 +71,20 @@ const eventArb: fc.Arbitrary<ThredsEvent> = fc.record(
           content: fc.record(
             {
               values: fc.oneof(
-                fc.dictionary(fc.constantFrom('message', 'video_stream_request', 'contactId', 'echoTo', 'echoTitle', 'echoContent', 'priority', 'approved', 'x'), jsonValue),
+                fc.dictionary(
+                  fc.constantFrom(
+                    'message',
+                    'video_stream_request',
+                    'contactId',
+                    'echoTo',
+                    'echoTitle',
+                    'echoContent',
+                    'priority',
+                    'approved',
+                    'x',
+                  ),
+                  jsonValue,
+                ),
                 fc.array(jsonValue, { maxLength: 3 }),
               ),
               error: fc.option(fc.record({ message: fc.string(), code: fc.integer() }), { nil: undefined }),
@@ -85,7 +113,12 @@ async function run(pattern: Pattern, events: unknown[]): Promise<{ steps: Step[]
     steps.push(step);
     state = step.state;
     if (state.reaction !== null && i % 3 === 2) {
-      const timed = await expire(pattern, state, { reaction: state.reaction, generation: state.reactionGeneration }, ctxFor(i + 1));
+      const timed = await expire(
+        pattern,
+        state,
+        { reaction: state.reaction, generation: state.reactionGeneration },
+        ctxFor(i + 1),
+      );
       steps.push(timed);
       state = timed.state;
     }

@@ -84,7 +84,8 @@ interface Outcome {
 }
 
 async function runScenario(s: Scenario): Promise<Outcome[]> {
-  const pattern: Pattern = s.pattern ?? (JSON.parse(readFileSync(join(ROOT, s.patternFile as string), 'utf8')) as Pattern);
+  const pattern: Pattern =
+    s.pattern ?? (JSON.parse(readFileSync(join(ROOT, s.patternFile as string), 'utf8')) as Pattern);
   let counter = 0;
   let now = s.ctx?.now ?? 1_000_000;
   const ctx = (): Ctx => ({ ...s.ctx, now, newId: () => `id_${++counter}` });
@@ -147,17 +148,24 @@ function check(o: Outcome, e: Expect): void {
         .filter((x) => x.type === (frag as { type?: string }).type)
         .map((x) => mismatch(x, frag))
         .join('\n  ');
-      expect.fail(`no effect matches ${JSON.stringify(frag)}\n  ${closest || JSON.stringify(o.effects.map((x) => x.type))}`);
+      expect.fail(
+        `no effect matches ${JSON.stringify(frag)}\n  ${closest || JSON.stringify(o.effects.map((x) => x.type))}`,
+      );
     }
   }
   for (const frag of e.noEffects ?? []) {
-    expect(o.effects.some((x) => mismatch(x, frag) === null), `unexpected effect ${JSON.stringify(frag)}`).toBe(false);
+    expect(
+      o.effects.some((x) => mismatch(x, frag) === null),
+      `unexpected effect ${JSON.stringify(frag)}`,
+    ).toBe(false);
   }
   if (e.error !== undefined) expect(mismatch(o.error, e.error, '/error')).toBeNull();
   else if (o.error !== undefined && !e.unchanged) expect.fail(`unexpected error ${JSON.stringify(o.error)}`);
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe.each(files)('scenario %s', (file) => {
   const scenario = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Scenario;
@@ -165,9 +173,12 @@ describe.each(files)('scenario %s', (file) => {
   beforeAll(async () => {
     outcomes = await runScenario(scenario);
   });
-  it.each(scenario.steps.map((row, i) => [i + 1, row.it, row] as const))(`${scenario.construct}: %i. %s`, (i, _title, row) => {
-    const o = outcomes[i - 1];
-    expect(o, 'outcome recorded').toBeDefined();
-    check(o as Outcome, row.expect);
-  });
+  it.each(scenario.steps.map((row, i) => [i + 1, row.it, row] as const))(
+    `${scenario.construct}: %i. %s`,
+    (i, _title, row) => {
+      const o = outcomes[i - 1];
+      expect(o, 'outcome recorded').toBeDefined();
+      check(o as Outcome, row.expect);
+    },
+  );
 });

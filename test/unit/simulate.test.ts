@@ -30,7 +30,12 @@ describe('simulate', () => {
   });
 
   it('fires expiry timers when a later event time passes them', async () => {
-    const late: ThredsEvent = { id: 'late', type: 'org.wt.persistence', source: { id: 'org.wt.persistence' }, time: 1000 + 60_000 };
+    const late: ThredsEvent = {
+      id: 'late',
+      type: 'org.wt.persistence',
+      source: { id: 'org.wt.persistence' },
+      time: 1000 + 60_000,
+    };
     const trace = await simulate(uav, [detection, late], { agents: [{ nodeType: 'org.wt.persistence' }] });
     expect(trace.steps.map((s) => [s.kind, s.time, s.to, s.status])).toEqual([
       ['event', 1000, 'notify_contact', 'active'],
@@ -54,7 +59,16 @@ describe('simulate', () => {
   });
 
   it('is deterministic', async () => {
-    const events = [detection, { ...detection, id: 'evt_02', type: 'org.wt.persistence', re: '$outIds.contact_query', source: { id: 'org.wt.persistence' } }];
+    const events = [
+      detection,
+      {
+        ...detection,
+        id: 'evt_02',
+        type: 'org.wt.persistence',
+        re: '$outIds.contact_query',
+        source: { id: 'org.wt.persistence' },
+      },
+    ];
     expect(await simulate(uav, events)).toEqual(await simulate(uav, events));
   });
 });

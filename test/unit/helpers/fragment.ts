@@ -4,7 +4,8 @@
  * with `"$exact": true` must have exactly the listed keys; `{ "$contains": "text" }` matches strings containing it.
  */
 export function mismatch(actual: unknown, expected: unknown, path = ''): string | null {
-  if (expected === '$absent') return actual === undefined ? null : `${path || '/'}: expected absent, got ${JSON.stringify(actual)}`;
+  if (expected === '$absent')
+    return actual === undefined ? null : `${path || '/'}: expected absent, got ${JSON.stringify(actual)}`;
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return `${path || '/'}: expected array, got ${JSON.stringify(actual)}`;
     if (actual.length !== expected.length) {
@@ -38,5 +39,7 @@ export function mismatch(actual: unknown, expected: unknown, path = ''): string 
     }
     return null;
   }
-  return Object.is(actual, expected) ? null : `${path || '/'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+  return Object.is(actual, expected)
+    ? null
+    : `${path || '/'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
 }
