@@ -1,0 +1,20 @@
+/**
+ * `threds bench [--duration 15s] [--concurrency 16] [--idle 10000] [--long 3000]` (npm run bench): see bench/run.ts.
+ */
+import { runBench } from '../../bench/run';
+import { toMs } from '../settings';
+
+export async function run(argv: string[]): Promise<number> {
+  const flag = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+  };
+  const file = await runBench({
+    durationMs: toMs(flag('duration', '15s'), 15_000),
+    concurrency: Number(flag('concurrency', '16')),
+    idleThreds: Number(flag('idle', '10000')),
+    longEvents: Number(flag('long', '3000')),
+  });
+  console.log(`\n[bench] results: ${file} (and .png beside it; bench/results/latest.*)`);
+  return 0;
+}
