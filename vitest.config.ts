@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // Temporal dev server and MongoDB-compatible server that `threds test` starts (see bin/commands/test.ts).
 export default defineConfig({
   test: {
+    // 2 cores: a couple of files at a time; each integration file isolates itself by database and task queue.
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         test: {
@@ -19,8 +22,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // 2 cores: a couple of files at a time; each file isolates itself by namespace/db/task queue.
-          maxWorkers: 2,
           globalSetup: ['test/helpers/global-setup.ts'],
           setupFiles: ['test/helpers/quiet-runtime.ts'],
         },
