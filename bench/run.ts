@@ -337,18 +337,16 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       await post({ id, type: 'bench.poke', source: { id: 'bench_sensor' }, thredId: target });
       pokes.push((await arrived) - t0);
     }
-    const idleHistory = await client.workflow.getHandle(idleIds[0]!).fetchHistory();
     const scale = {
       idleThreds: idleIds.length,
       workerRssMB: rssMB(worker.pid),
       gatewayRssMB: rssMB(gateway.pid),
       eventLatency: percentiles(pokes),
     };
-    // History cost: the counter thred's current run handled `events since its last continue-as-new`.
-    const counterHistory = await handle.fetchHistory();
-    const counterRunEvents = counterHistory.events?.length ?? 0;
-    const handledInRun = opts.longEvents - longSnap.run * 500;
-    const historyPerEvent = round(counterRunEvents / Math.max(1, handledInRun), 2);
+    // History cost: events in the counter thred's current run per event signalled into that run.
+    const counterEvents = (await handle.fetchHistory()).events ?? [];
+    const signalled = counterEvents.filter((ev) => ev.workflowExecutionSignaledEventAttributes).length;
+    const historyPerEvent = round(counterEvents.length / Math.max(1, signalled), 2);
 
     ws.close();
     await mongo.close();
