@@ -1,0 +1,576 @@
+/**
+ * Admin view (role admin): patterns (edit JSON, validate inline, save, simulate), all threds (status, reaction,
+ * terminate, reset, Temporal UI link) and dead letters. Every call's error is shown where the action was taken.
+ */
+import { Api, describeError, listOf } from './api';
+import { clear, fmtTime, h, toast } from './dom';
+import type { ThredSummary } from './types';
+
+type ReportItem = { path?: string; reason?: string; message?: string };
+interface Report {
+  valid?: boolean;
+  errors?: ReportItem[];
+  warnings?: ReportItem[];
+}
+
+const TEMPORAL_UI_PORT = 8233;
+export function temporalUrl(thredId: string, namespace = 'default'): string {
+  return `${location.protocol}//${location.hostname}:${TEMPORAL_UI_PORT}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(thredId)}`;
+}
+
+export function renderAdmin(main: HTMLElement, api: Api, tab: string): void {
+  const tabs: [string, string][] = [
+    ['patterns', 'Patterns'],
+    ['threds', 'Threds'],
+    ['dead-letters', 'Dead letters'],
+  ];
+  const panel = h('div', { class: 'admin-panel' });
+  clear(
+    main,
+    h('h2', { class: 'visually-hidden' }, 'Administration'),
+    h(
+      'nav',
+      { class: 'tabs', 'aria-label': 'Admin sections' },
+      tabs.map(([id, label]) =>
+        h('a', { href: `#/admin/${id}`, 'aria-current': id === tab ? 'page' : undefined }, label),
+      ),
+    ),
+    panel,
+  );
+  if (tab === 'threds') void thredsPanel(panel, api);
+  else if (tab === 'dead-letters') void deadLettersPanel(panel, api);
+  else void patternsPanel(panel, api);
+}
+
+// ---------- patterns ----------
+const NEW_PATTERN = {
+  id: 'my_pattern',
+  name: 'My pattern',
+  meta: { active: false },
+  reactions: [
+    {
+      name: 'start',
+      condition: { type: 'filter', xpr: "$event.type = 'org.example.start'" },
+    },
+  ],
+};
+
+/** "Unexpected token … in JSON at position 42" → a message with line and column. */
+function parseJson(text: string, what: string): { value?: unknown; error?: string } {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const pos = /position (\d+)/.exec(msg);
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      const line = before.split('\n').length;
+      const col = Number(pos[1]) - before.lastIndexOf('\n');
+      return { error: `${what} is not valid JSON (line ${line}, column ${col}): ${msg}` };
+    }
+    return { error: `${what} is not valid JSON: ${msg}` };
+  }
+}
+
+function renderReport(box: HTMLElement, report: Report, heading: string): void {
+  const errors = report.errors ?? [];
+  const warnings = report.warnings ?? [];
+  const ok = report.valid ?? errors.length === 0;
+  box.className = `report ${ok ? 'ok' : 'bad'}`;
+  clear(
+    box,
+    h('h4', {}, heading, ': ', ok ? 'valid' : `${errors.length} error${errors.length === 1 ? '' : 's'}`),
+    errors.length
+      ? h(
+          'ul',
+          { class: 'errors' },
+          errors.map((e) => h('li', {}, h('code', {}, e.path || '/'), ' ', e.reason ?? e.message ?? '')),
+        )
+      : null,
+    warnings.length
+      ? h(
+          'ul',
+          { class: 'warnings' },
+          warnings.map((w) => h('li', {}, 'warning ', h('code', {}, w.path || '/'), ' ', w.reason ?? w.message ?? '')),
+        )
+      : null,
+  );
+}
+
+function reportError(box: HTMLElement, heading: string, err: unknown): void {
+  const body = (err as { body?: { details?: ReportItem[]; errors?: ReportItem[] } }).body;
+  const details = body?.details ?? body?.errors;
+  if (details?.length)
+    renderReport(box, { valid: false, errors: details }, `${heading} refused (${describeError(err).split(' — ')[0]})`);
+  else {
+    box.className = 'report bad';
+    clear(box, h('h4', {}, `${heading} failed`), h('p', {}, describeError(err)));
+  }
+}
+
+async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
+  const list = h('ul', { class: 'plain pattern-list', 'aria-label': 'Patterns' });
+  const editor = h('textarea', {
+    id: 'pattern-json',
+    class: 'code',
+    rows: 22,
+    spellcheck: 'false',
+    'aria-describedby': 'validation-report',
+  });
+  const report = h('div', { id: 'validation-report', class: 'report', role: 'status', 'aria-live': 'polite' });
+  const events = h('textarea', { id: 'sim-events', class: 'code', rows: 6, spellcheck: 'false' });
+  const simOut = h('div', { id: 'sim-result', class: 'sim', 'aria-live': 'polite' });
+  events.value = JSON.stringify([{ id: 'sim_1', type: 'org.example.start', source: { id: 'participant0' } }], null, 2);
+
+  const current = (): { value?: unknown; error?: string } => parseJson(editor.value, 'The pattern');
+  const syntaxError = (e: string) => {
+    report.className = 'report bad';
+    clear(report, h('h4', {}, 'Syntax'), h('p', {}, e));
+  };
+
+  const load = async () => {
+    try {
+      const body = await api.call<unknown>('GET', '/patterns');
+      const patterns = listOf<Record<string, unknown>>(body, 'patterns');
+      clear(
+        list,
+        patterns.length === 0 ? h('li', { class: 'sub' }, 'No patterns stored.') : null,
+        patterns.map((p) => {
+          const id = String(p.id ?? p._id ?? '');
+          const pat = (p.pattern as Record<string, unknown> | undefined) ?? p;
+          const active = (pat.meta as { active?: boolean } | undefined)?.active !== false;
+          return h(
+            'li',
+            {},
+            h(
+              'button',
+              { type: 'button', class: 'link', onclick: () => void edit(id) },
+              h('strong', {}, id),
+              ' ',
+              String(pat.name ?? ''),
+            ),
+            h('span', { class: `pill ${active ? 'active' : 'inactive'}` }, active ? 'active' : 'inactive'),
+          );
+        }),
+      );
+    } catch (err) {
+      clear(list, h('li', { class: 'error-box', role: 'alert' }, `Could not load patterns: ${describeError(err)}`));
+    }
+  };
+  const edit = async (id: string) => {
+    try {
+      const body = await api.call<Record<string, unknown>>('GET', `/patterns/${encodeURIComponent(id)}`);
+      const pattern = (body.pattern as unknown) ?? body;
+      editor.value = JSON.stringify(pattern, null, 2);
+      clear(report);
+      report.className = 'report';
+      editor.focus();
+    } catch (err) {
+      toast(`Could not load pattern ${id}: ${describeError(err)}`, 'error');
+    }
+  };
+
+  const validate = async (): Promise<boolean> => {
+    const parsed = current();
+    if (parsed.error) {
+      syntaxError(parsed.error);
+      return false;
+    }
+    try {
+      const r = await api.call<Report>('POST', '/patterns/validate', parsed.value);
+      renderReport(report, r, 'Validation');
+      return r.valid ?? (r.errors ?? []).length === 0;
+    } catch (err) {
+      reportError(report, 'Validation', err);
+      return false;
+    }
+  };
+  const save = async () => {
+    const parsed = current();
+    if (parsed.error) return syntaxError(parsed.error);
+    const p = parsed.value as { id?: string; name?: string };
+    const id = p?.id ?? (p?.name ? p.name.toLowerCase().replace(/ /g, '_') : '');
+    if (!id) {
+      renderReport(
+        report,
+        { valid: false, errors: [{ path: '/id', reason: 'a pattern needs an id (or a name)' }] },
+        'Save',
+      );
+      return;
+    }
+    if (!(await validate())) return;
+    try {
+      await api.call('PUT', `/patterns/${encodeURIComponent(id)}`, parsed.value);
+      toast(`Pattern ${id} saved`);
+      const saved = h('p', { class: 'ok' }, `Saved as ${id}.`);
+      report.append(saved);
+      void load();
+    } catch (err) {
+      reportError(report, 'Save', err);
+    }
+  };
+  const simulate = async () => {
+    const parsed = current();
+    if (parsed.error) return syntaxError(parsed.error);
+    const ev = parseJson(events.value, 'The event list');
+    if (ev.error || !Array.isArray(ev.value)) {
+      clear(
+        simOut,
+        h('p', { class: 'error-box', role: 'alert' }, ev.error ?? 'The event list must be a JSON array of events.'),
+      );
+      return;
+    }
+    try {
+      const trace = await api.call<Record<string, unknown>>('POST', '/patterns/simulate', {
+        pattern: parsed.value,
+        events: ev.value,
+      });
+      renderTrace(simOut, trace);
+    } catch (err) {
+      clear(simOut, h('p', { class: 'error-box', role: 'alert' }, `Simulation failed: ${describeError(err)}`));
+    }
+  };
+
+  clear(
+    panel,
+    h(
+      'div',
+      { class: 'layout' },
+      h(
+        'aside',
+        { class: 'side', 'aria-labelledby': 'patterns-title' },
+        h(
+          'div',
+          { class: 'row' },
+          h('h3', { id: 'patterns-title' }, 'Patterns'),
+          h('button', { type: 'button', class: 'link', onclick: () => void load() }, 'Refresh'),
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: () => {
+              editor.value = JSON.stringify(NEW_PATTERN, null, 2);
+              clear(report);
+              editor.focus();
+            },
+          },
+          'New pattern',
+        ),
+        h(
+          'label',
+          { class: 'file' },
+          'Upload JSON file ',
+          h('input', {
+            type: 'file',
+            accept: '.json,application/json',
+            onchange: (ev: Event) => {
+              const file = (ev.target as HTMLInputElement).files?.[0];
+              if (file)
+                void file.text().then((t) => {
+                  editor.value = t;
+                  void validate();
+                });
+            },
+          }),
+        ),
+        list,
+      ),
+      h(
+        'section',
+        { class: 'content' },
+        h('label', { for: 'pattern-json' }, h('h3', {}, 'Pattern JSON')),
+        editor,
+        h(
+          'div',
+          { class: 'row buttons' },
+          h('button', { type: 'button', onclick: () => void validate() }, 'Validate'),
+          h('button', { type: 'button', class: 'primary', onclick: () => void save() }, 'Save'),
+        ),
+        report,
+        h('label', { for: 'sim-events' }, h('h3', {}, 'Simulate with events (JSON array)')),
+        events,
+        h('div', { class: 'row buttons' }, h('button', { type: 'button', onclick: () => void simulate() }, 'Simulate')),
+        simOut,
+      ),
+    ),
+  );
+  await load();
+}
+
+function renderTrace(box: HTMLElement, trace: Record<string, unknown>): void {
+  const steps = (trace.steps as Record<string, unknown>[] | undefined) ?? [];
+  const errors = (trace.errors as ReportItem[] | undefined) ?? [];
+  const rows = steps.map((st) => {
+    const ev = st.event as { type?: string; id?: string } | undefined;
+    const effects = (st.effects as { type?: string }[] | undefined) ?? [];
+    const err = st.error as { code?: number; message?: string } | undefined;
+    return h(
+      'tr',
+      {},
+      h('td', {}, String(st.index ?? '')),
+      h('td', {}, st.kind === 'expiry' ? 'expiry' : (ev?.type ?? '')),
+      h('td', {}, st.matched ? 'yes' : 'no', st.started ? ' (started)' : ''),
+      h('td', {}, `${String(st.from ?? '—')} → ${String(st.to ?? '—')}`),
+      h('td', {}, String(st.status ?? '')),
+      h(
+        'td',
+        {},
+        effects.length
+          ? h(
+              'details',
+              {},
+              h('summary', {}, effects.map((e) => e.type).join(', ')),
+              h('pre', {}, JSON.stringify(effects, null, 2)),
+            )
+          : '—',
+        err ? h('p', { class: 'error-box' }, `${err.code ?? ''} ${err.message ?? ''}`) : null,
+        st.note ? h('p', { class: 'sub' }, String(st.note)) : null,
+      ),
+    );
+  });
+  clear(
+    box,
+    errors.length
+      ? h(
+          'ul',
+          { class: 'errors' },
+          errors.map((e) => h('li', {}, h('code', {}, e.path || '/'), ' ', e.reason ?? '')),
+        )
+      : null,
+    h(
+      'table',
+      {},
+      h(
+        'caption',
+        {},
+        `Simulation: ${steps.length} step${steps.length === 1 ? '' : 's'}${trace.thredId ? `, thred ${String(trace.thredId)}` : ''}`,
+      ),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['#', 'event', 'matched', 'reaction', 'status', 'effects'].map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      h('tbody', {}, rows),
+    ),
+  );
+}
+
+// ---------- threds ----------
+async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
+  const status = h(
+    'select',
+    { id: 'thred-status' },
+    ['', 'active', 'finished', 'terminated'].map((v) => h('option', { value: v }, v || 'any')),
+  );
+  const pattern = h('input', { id: 'thred-pattern', placeholder: 'pattern id' });
+  const tbody = h('tbody');
+  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+
+  const action = async (label: string, fn: () => Promise<unknown>) => {
+    msg.className = 'status pending';
+    msg.textContent = `${label}…`;
+    try {
+      await fn();
+      msg.className = 'status ok';
+      msg.textContent = `${label}: done`;
+      await load();
+    } catch (err) {
+      msg.className = 'status error';
+      msg.textContent = `${label} failed: ${describeError(err)}`;
+    }
+  };
+
+  const load = async () => {
+    const q = new URLSearchParams({ limit: '200' });
+    if (status.value) q.set('status', status.value);
+    if (pattern.value.trim()) q.set('pattern', pattern.value.trim());
+    try {
+      const body = await api.call<unknown>('GET', `/threds?${q}`);
+      const threds = listOf<Record<string, unknown>>(body, 'threds').map((t) => ({
+        ...(t as unknown as ThredSummary),
+        id: String(t.id ?? t._id ?? ''),
+        reaction:
+          (t.reaction as string | null | undefined) ??
+          (t.currentReaction as { reactionName?: string } | undefined)?.reactionName ??
+          null,
+      }));
+      threds.sort((a, b) => (b.updateTime ?? b.startTime ?? 0) - (a.updateTime ?? a.startTime ?? 0));
+      clear(
+        tbody,
+        threds.length === 0 ? h('tr', {}, h('td', { colspan: 7, class: 'sub' }, 'No threds.')) : null,
+        threds.map((t) => {
+          const resetTo = h(
+            'select',
+            { 'aria-label': `Reset point for ${t.id}` },
+            ['last-workflow-task', 'first-workflow-task'].map((v) => h('option', { value: v }, v)),
+          );
+          const ended = t.status === 'terminated';
+          return h(
+            'tr',
+            { 'data-thred-id': t.id },
+            h('td', { class: 'mono' }, h('a', { href: `#/thred/${encodeURIComponent(t.id)}` }, t.id)),
+            h('td', {}, t.patternId ?? ''),
+            h('td', {}, h('span', { class: `pill ${t.status ?? ''}` }, t.status ?? '')),
+            h('td', {}, t.reaction ?? '—'),
+            h('td', {}, (t.participants ?? []).join(', ')),
+            h('td', {}, fmtTime(t.updateTime ?? t.startTime)),
+            h(
+              'td',
+              { class: 'actions' },
+              h('a', { href: temporalUrl(t.id), target: '_blank', rel: 'noopener' }, 'Temporal UI'),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  disabled: ended,
+                  onclick: () => {
+                    if (confirm(`Terminate thred ${t.id}?`))
+                      void action(`Terminate ${t.id}`, () =>
+                        api.call('POST', `/threds/${encodeURIComponent(t.id)}/terminate`, {}),
+                      );
+                  },
+                },
+                'Terminate',
+              ),
+              resetTo,
+              h(
+                'button',
+                {
+                  type: 'button',
+                  onclick: () =>
+                    void action(`Reset ${t.id}`, () =>
+                      api.call('POST', `/threds/${encodeURIComponent(t.id)}/reset`, { to: resetTo.value }),
+                    ),
+                },
+                'Reset',
+              ),
+            ),
+          );
+        }),
+      );
+    } catch (err) {
+      clear(
+        tbody,
+        h(
+          'tr',
+          {},
+          h('td', { colspan: 7, class: 'error-box', role: 'alert' }, `Could not load threds: ${describeError(err)}`),
+        ),
+      );
+    }
+  };
+  const filters = h(
+    'form',
+    { class: 'row filters', 'aria-label': 'Filter threds' },
+    h('label', { for: 'thred-status' }, 'Status'),
+    status,
+    h('label', { for: 'thred-pattern' }, 'Pattern'),
+    pattern,
+    h('button', { type: 'submit' }, 'Apply'),
+  );
+  filters.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void load();
+  });
+  clear(
+    panel,
+    h('h3', {}, 'Threds'),
+    filters,
+    msg,
+    h(
+      'table',
+      { class: 'threds-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['thred', 'pattern', 'status', 'reaction', 'participants', 'updated', 'actions'].map((c) =>
+            h('th', { scope: 'col' }, c),
+          ),
+        ),
+      ),
+      tbody,
+    ),
+  );
+  await load();
+}
+
+// ---------- dead letters ----------
+async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
+  const tbody = h('tbody');
+  clear(
+    panel,
+    h('h3', {}, 'Dead letters'),
+    h('p', { class: 'sub' }, 'Agent messages whose retries were exhausted; the thred received an error event (5200).'),
+    h(
+      'table',
+      {},
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['when', 'thred', 'agent', 'error', 'message'].map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      tbody,
+    ),
+  );
+  try {
+    const body = await api.call<unknown>('GET', '/dead-letters');
+    const letters = listOf<Record<string, unknown>>(body, 'deadLetters');
+    clear(
+      tbody,
+      letters.length === 0 ? h('tr', {}, h('td', { colspan: 5, class: 'sub' }, 'No dead letters.')) : null,
+      letters.map((d) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, fmtTime(d.createdAt as number | undefined)),
+          h(
+            'td',
+            { class: 'mono' },
+            h(
+              'a',
+              { href: temporalUrl(String(d.thredId ?? '')), target: '_blank', rel: 'noopener' },
+              String(d.thredId ?? ''),
+            ),
+          ),
+          h('td', {}, String(d.nodeType ?? '')),
+          h('td', {}, String(d.error ?? ''), d.attempts ? ` (${String(d.attempts)} attempts)` : ''),
+          h(
+            'td',
+            {},
+            h(
+              'details',
+              {},
+              h('summary', {}, String(d.id ?? d._id ?? 'message')),
+              h('pre', {}, JSON.stringify(d.message, null, 2)),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    clear(
+      tbody,
+      h(
+        'tr',
+        {},
+        h(
+          'td',
+          { colspan: 5, class: 'error-box', role: 'alert' },
+          `Could not load dead letters: ${describeError(err)}`,
+        ),
+      ),
+    );
+  }
+}
