@@ -73,4 +73,4 @@ else
 fi
 
 "$bin/temporal" --version
-"$bin/ferretdb" --version | head -n 1
+"$bin/ferretdb" --version | sed -n 1p # not head: it would SIGPIPE ferretdb under pipefail
