@@ -1,0 +1,146 @@
+/**
+ * `threds sensor --id sensor_agent0 --interval 5s [--count N] [--sensor-id sensor0] [--lat 51.5 --lon -0.12]
+ *                [--jitter 0.001] [--url http://localhost:3000] [--roles sensor]`
+ * A demo and load source: posts `org.wt.sensor.detectionEvent` events (content.values { sensorId, latitude,
+ * longitude }) to the gateway's POST /events as participant `--id`, with an access token minted from the configured
+ * JWT secret (like `threds token`). Ctrl-C stops it; exit code 1 when no event was accepted.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`not a duration: "${text}" (use e.g. 500ms, 5s, 1m)`);
+  const n = Number(m[1]);
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
+}
+
+/** HS256 JWT { sub, roles, iat, exp } — the claims the gateway's /login issues. */
+export function signToken(secret: string, sub: string, roles: string[], ttlMs = 3_600_000): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, roles, iat: now, exp: now + Math.ceil(ttlMs / 1000) })}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+export function detectionEvent(opts: {
+  id: string;
+  sensorId: string;
+  latitude: number;
+  longitude: number;
+  seq: number;
+}) {
+  return {
+    id: `${opts.sensorId}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    type: 'org.wt.sensor.detectionEvent',
+    source: { id: opts.id, name: `Sensor ${opts.sensorId}` },
+    time: Date.now(),
+    data: {
+      title: 'Possible UAV detected',
+      content: {
+        valuesType: 'detection',
+        values: { sensorId: opts.sensorId, latitude: opts.latitude, longitude: opts.longitude, seq: opts.seq },
+      },
+    },
+  };
+}
+
+const USAGE =
+  'Usage: threds sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat 51.5007] [--lon -0.1246] [--jitter 0] [--url http://localhost:3000] [--roles sensor]';
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        id: { type: 'string', default: 'sensor_agent0' },
+        interval: { type: 'string', default: '5s' },
+        count: { type: 'string' },
+        'sensor-id': { type: 'string', default: 'sensor0' },
+        lat: { type: 'string', default: '51.5007' },
+        lon: { type: 'string', default: '-0.1246' },
+        jitter: { type: 'string', default: '0' },
+        url: { type: 'string' },
+        roles: { type: 'string', default: 'sensor' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const interval = parseDuration(values.interval);
+  const count = values.count === undefined ? Infinity : Number(values.count);
+  const [lat, lon, jitter] = [Number(values.lat), Number(values.lon), Number(values.jitter)];
+  if (!Number.isInteger(count) && count !== Infinity) throw new Error('--count must be an integer');
+  if (![lat, lon, jitter].every(Number.isFinite) || Math.abs(lat) > 90 || Math.abs(lon) > 180)
+    throw new Error('--lat/--lon/--jitter must be numbers (|lat| ≤ 90, |lon| ≤ 180)');
+
+  const config = loadConfig();
+  const url = (values.url ?? `http://localhost:${config.port}`).replace(/\/$/, '');
+  const roles = values.roles.split(',').filter(Boolean);
+  const token = signToken(
+    config.jwtSecret,
+    values.id,
+    roles,
+    Math.max(3_600_000, interval * (count === Infinity ? 1000 : count + 10)),
+  );
+
+  let stop = false;
+  const onSignal = () => (stop = true);
+  process.once('SIGINT', onSignal);
+  let accepted = 0;
+  let failed = 0;
+  console.log(
+    `[sensor] ${values.id} → ${url}/events every ${interval} ms${count === Infinity ? '' : `, ${count} events`}`,
+  );
+  try {
+    for (let seq = 1; seq <= count && !stop; seq++) {
+      const shake = () => (jitter ? (Math.random() * 2 - 1) * jitter : 0);
+      const event = detectionEvent({
+        id: values.id,
+        sensorId: values['sensor-id'],
+        latitude: Number((lat + shake()).toFixed(6)),
+        longitude: Number((lon + shake()).toFixed(6)),
+        seq,
+      });
+      try {
+        const res = await fetch(`${url}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(event),
+        });
+        const body = (await res.json().catch(() => ({}))) as {
+          results?: { thredIds?: string[]; started?: string[]; refused?: unknown[]; error?: { message?: string } }[];
+          message?: string;
+        };
+        const r = body.results?.[0];
+        if (res.ok && !r?.error) {
+          accepted++;
+          const refused = r?.refused?.length ? ` refused ${JSON.stringify(r.refused)}` : '';
+          console.log(
+            `[sensor] #${seq} ${event.id} → ${res.status} started [${(r?.started ?? []).join(', ')}]${refused}`,
+          );
+        } else {
+          failed++;
+          console.error(`[sensor] #${seq} ${event.id} → ${res.status} ${r?.error?.message ?? body.message ?? ''}`);
+        }
+      } catch (err) {
+        failed++;
+        console.error(`[sensor] #${seq} ${url} unreachable: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (seq < count && !stop) await new Promise((r) => setTimeout(r, interval));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  console.log(`[sensor] done: ${accepted} accepted, ${failed} failed`);
+  return accepted === 0 && failed > 0 ? 1 : 0;
+}

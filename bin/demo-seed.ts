@@ -1,0 +1,106 @@
+/**
+ * Demo content for `npm start` and the console's end-to-end tests: the participants of the UAV flow (SPEC §7.1 of the
+ * reference) with known passwords, the ContactInfo record the persistence agent looks up, and `uav_detect` active.
+ *
+ * - participant0, participant1 (role responder): fixed demo passwords, set only when the participant has none yet
+ *   (a password changed with `threds user add` is kept and not printed).
+ * - admin (role admin): THREDS_ADMIN_PASSWORD when set, else the fixed demo password (printed with a warning).
+ * - ContactInfo { sensorId: 'sensor0', contactId: 'participant0' } in the persistence agent's data database.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hash, verify } from '@node-rs/argon2';
+import { validatePattern } from '../patterns';
+import type { Store } from '../store';
+import type { Config } from './config';
+import { libraryDir } from './seed';
+
+/** The persistence agent's default data database (patterns' tasks without options.dbname land there). */
+export const DEMO_DATA_DB = 'threds_data';
+export const DEMO_ADMIN_PASSWORD = 'admin-demo';
+
+export const DEMO_PARTICIPANTS: { id: string; name: string; roles: string[]; password: string }[] = [
+  { id: 'participant0', name: 'Participant 0', roles: ['responder'], password: 'participant0-demo' },
+  { id: 'participant1', name: 'Participant 1', roles: ['responder'], password: 'participant1-demo' },
+];
+
+export const DEMO_CONTACTS = [
+  { _id: 'sensor0', sensorId: 'sensor0', contactId: 'participant0', name: 'Sensor 0 (north gate)' },
+  { _id: 'sensor1', sensorId: 'sensor1', contactId: 'participant1', name: 'Sensor 1 (south field)' },
+];
+
+export interface DemoCredentials {
+  participantId: string;
+  password: string;
+  roles: string[];
+}
+
+async function ensureParticipant(
+  store: Store,
+  p: { id: string; name: string; roles: string[]; password: string },
+  force: boolean,
+): Promise<DemoCredentials | null> {
+  const existing = await store.participants.get(p.id);
+  const now = Date.now();
+  if (!force && existing?.passwordHash) {
+    // Keep an operator's password; report the demo one only if it is still the one in use.
+    const same = await verify(existing.passwordHash, p.password).catch(() => false);
+    if (!existing.roles?.length) await store.participants.upsert({ id: p.id, roles: p.roles }, now);
+    return same
+      ? { participantId: p.id, password: p.password, roles: existing.roles?.length ? existing.roles : p.roles }
+      : null;
+  }
+  await store.participants.upsert(
+    { id: p.id, name: p.name, passwordHash: await hash(p.password), roles: p.roles },
+    now,
+  );
+  return { participantId: p.id, password: p.password, roles: p.roles };
+}
+
+export async function seedDemo({
+  store,
+  config,
+  dataDb = DEMO_DATA_DB,
+}: {
+  store: Store;
+  config: Config;
+  /** The persistence agent's data database; tests pass their own. */
+  dataDb?: string;
+}): Promise<{ credentials: DemoCredentials[] }> {
+  const credentials: DemoCredentials[] = [];
+  for (const p of DEMO_PARTICIPANTS) {
+    const c = await ensureParticipant(store, p, false);
+    if (c) credentials.push(c);
+  }
+  const admin = await ensureParticipant(
+    store,
+    { id: 'admin', name: 'Administrator', roles: ['admin'], password: config.adminPassword ?? DEMO_ADMIN_PASSWORD },
+    Boolean(config.adminPassword),
+  );
+  if (admin) credentials.push(admin);
+
+  const contacts = store.db.client.db(dataDb).collection<{ _id: string }>('ContactInfo');
+  for (const { _id, ...doc } of DEMO_CONTACTS) await contacts.updateOne({ _id }, { $set: doc }, { upsert: true });
+
+  // uav_detect: stored from the library when absent, and active (an admin's other edits are kept).
+  const stored = await store.patterns.get('uav_detect');
+  if (stored && stored.meta?.active === false) {
+    await store.patterns.put({ ...stored, meta: { ...stored.meta, active: true } }, Date.now());
+  } else if (!stored) {
+    const report = validatePattern(JSON.parse(readFileSync(join(libraryDir, 'uav_detect.json'), 'utf8')));
+    if (!report.valid || !report.pattern)
+      throw new Error(`uav_detect.json is invalid: ${JSON.stringify(report.errors)}`);
+    await store.patterns.put({ ...report.pattern, meta: { ...report.pattern.meta, active: true } }, Date.now());
+  }
+  return { credentials };
+}
+
+/** Lines for the start banner. */
+export function formatCredentials(credentials: DemoCredentials[], adminFromEnv: boolean): string[] {
+  const lines = credentials.map(
+    (c) => `  ${c.participantId.padEnd(14)} ${c.password.padEnd(20)} ${c.roles.join(', ')}`,
+  );
+  if (!adminFromEnv && credentials.some((c) => c.participantId === 'admin'))
+    lines.push('  (demo admin password: set THREDS_ADMIN_PASSWORD for anything but a local demo)');
+  return lines;
+}
