@@ -421,33 +421,37 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
             h('td', {}, fmtTime(t.updateTime ?? t.startTime)),
             h(
               'td',
-              { class: 'actions' },
-              h('a', { href: temporalUrl(t.id), target: '_blank', rel: 'noopener' }, 'Temporal UI'),
+              {},
               h(
-                'button',
-                {
-                  type: 'button',
-                  disabled: ended,
-                  onclick: () => {
-                    if (confirm(`Terminate thred ${t.id}?`))
-                      void action(`Terminate ${t.id}`, () =>
-                        api.call('POST', `/threds/${encodeURIComponent(t.id)}/terminate`, {}),
-                      );
+                'div',
+                { class: 'actions' },
+                h('a', { href: temporalUrl(t.id), target: '_blank', rel: 'noopener' }, 'Temporal UI'),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    disabled: ended,
+                    onclick: () => {
+                      if (confirm(`Terminate thred ${t.id}?`))
+                        void action(`Terminate ${t.id}`, () =>
+                          api.call('POST', `/threds/${encodeURIComponent(t.id)}/terminate`, {}),
+                        );
+                    },
                   },
-                },
-                'Terminate',
-              ),
-              resetTo,
-              h(
-                'button',
-                {
-                  type: 'button',
-                  onclick: () =>
-                    void action(`Reset ${t.id}`, () =>
-                      api.call('POST', `/threds/${encodeURIComponent(t.id)}/reset`, { to: resetTo.value }),
-                    ),
-                },
-                'Reset',
+                  'Terminate',
+                ),
+                resetTo,
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: () =>
+                      void action(`Reset ${t.id}`, () =>
+                        api.call('POST', `/threds/${encodeURIComponent(t.id)}/reset`, { to: resetTo.value }),
+                      ),
+                  },
+                  'Reset',
+                ),
               ),
             ),
           );
