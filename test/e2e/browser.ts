@@ -1,0 +1,58 @@
+/**
+ * Headless Debian Chromium driven by playwright-core, for the console's end-to-end tests. The browser comes from
+ * `scripts/install-browser.sh` (apt-get install chromium) — test tools' own browser downloads do not work here.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { projectRoot } from '../../bin/stack';
+
+export const CHROMIUM = process.env.THREDS_CHROMIUM ?? '/usr/bin/chromium';
+export const artifactsDir = join(projectRoot, 'test-results', 'e2e');
+
+export function ensureBrowser(): void {
+  if (existsSync(CHROMIUM)) return;
+  execFileSync('bash', [join(projectRoot, 'scripts', 'install-browser.sh')], { stdio: 'inherit', timeout: 600_000 });
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after scripts/install-browser.sh`);
+}
+
+export interface TestBrowser {
+  browser: Browser;
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  ensureBrowser();
+  mkdirSync(artifactsDir, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ], // playwright-core gives each launch a fresh, temporary --user-data-dir of its own
+  });
+  return {
+    browser,
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
+      return context.newPage();
+    },
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
