@@ -20,16 +20,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { SingleBar, Presets } from 'cli-progress';
 import WebSocket from 'ws';
 import { MongoClient } from 'mongodb';
-import {
-  freePort,
-  projectRoot,
-  startMongo,
-  startTemporal,
-  stopAll,
-  waitForMongo,
-  waitForTemporal,
-  type ServerProcess,
-} from '../bin/stack';
+import { freePort, projectRoot, stopAll, throwawayServers, type ServerProcess } from '../bin/stack';
 import { createBaselineActivities } from './baseline-activities';
 import { closedLoop, openLoop, percentiles, round, type Percentiles } from './stats';
 import { writeChart } from './chart';
@@ -178,16 +169,9 @@ export async function runBench(opts: BenchOptions): Promise<string> {
   const tmp = mkdtempSync(join(tmpdir(), 'threds-bench-'));
   try {
     // --- servers -----------------------------------------------------------------------------------------------
-    let address = process.env.TEMPORAL_ADDRESS;
-    let mongoUrl = process.env.MONGO_URL;
-    if (!address || !mongoUrl) {
-      const [tport, mport] = [await freePort(), await freePort()];
-      servers.push(startTemporal({ port: tport, dataDir: tmp }), startMongo({ port: mport, dataDir: tmp }));
-      address = `127.0.0.1:${tport}`;
-      mongoUrl = `mongodb://127.0.0.1:${mport}`;
-      console.log(`[bench] throwaway Temporal :${tport} (in memory), FerretDB :${mport}`);
-    }
-    await Promise.all([waitForTemporal(address, servers[0]), waitForMongo(mongoUrl, servers[1])]);
+    const { address, mongoUrl, servers: started } = await throwawayServers(tmp);
+    servers.push(...started);
+    console.log(`[bench] Temporal ${address}, MongoDB ${mongoUrl}`);
     const connection = await Connection.connect({ address });
     const client = new Client({ connection });
     const native = await NativeConnection.connect({ address });

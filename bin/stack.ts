@@ -179,3 +179,27 @@ export async function stopAll(servers: ServerProcess[], graceMs = 10_000): Promi
     clearTimeout(timer);
   }
 }
+
+/**
+ * Throwaway servers for tests and benchmarks: in-memory Temporal and FerretDB in `dataDir`, on free ports — unless
+ * TEMPORAL_ADDRESS and MONGO_URL are both given, in which case those are used and nothing is started.
+ */
+export async function throwawayServers(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ address: string; mongoUrl: string; servers: ServerProcess[] }> {
+  if (env.TEMPORAL_ADDRESS && env.MONGO_URL) {
+    return { address: env.TEMPORAL_ADDRESS, mongoUrl: env.MONGO_URL, servers: [] };
+  }
+  const [tport, mport] = [await freePort(), await freePort()];
+  const servers = [startTemporal({ port: tport, dataDir }), startMongo({ port: mport, dataDir })];
+  const address = `127.0.0.1:${tport}`;
+  const mongoUrl = `mongodb://127.0.0.1:${mport}`;
+  try {
+    await Promise.all([waitForTemporal(address, servers[0]), waitForMongo(mongoUrl, servers[1])]);
+  } catch (err) {
+    await stopAll(servers);
+    throw err;
+  }
+  return { address, mongoUrl, servers };
+}

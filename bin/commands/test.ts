@@ -7,16 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  freePort,
-  projectRoot,
-  startMongo,
-  startTemporal,
-  stopAll,
-  waitForMongo,
-  waitForTemporal,
-  type ServerProcess,
-} from '../stack';
+import { projectRoot, stopAll, throwawayServers, type ServerProcess } from '../stack';
 
 export async function run(argv: string[]): Promise<number> {
   const servers: ServerProcess[] = [];
@@ -30,19 +21,12 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (!(env.TEMPORAL_ADDRESS && env.MONGO_URL)) {
-      tmp = mkdtempSync(join(tmpdir(), 'threds-test-'));
-      const [tport, mport] = [await freePort(), await freePort()];
-      console.log(`[test] starting throwaway Temporal on :${tport} and FerretDB on :${mport} (logs in ${tmp})`);
-      servers.push(startTemporal({ port: tport, dataDir: tmp }));
-      servers.push(startMongo({ port: mport, dataDir: tmp }));
-      env.TEMPORAL_ADDRESS = `127.0.0.1:${tport}`;
-      env.MONGO_URL = `mongodb://127.0.0.1:${mport}`;
-      await Promise.all([
-        waitForTemporal(env.TEMPORAL_ADDRESS, servers[0]),
-        waitForMongo(env.MONGO_URL, servers[1]),
-      ]);
-    }
+    tmp = mkdtempSync(join(tmpdir(), 'threds-test-'));
+    const started = await throwawayServers(tmp, env);
+    servers.push(...started.servers);
+    if (started.servers.length > 0) console.log(`[test] throwaway Temporal ${started.address}, FerretDB ${started.mongoUrl} (logs in ${tmp})`);
+    env.TEMPORAL_ADDRESS = started.address;
+    env.MONGO_URL = started.mongoUrl;
     env.TEMPORAL_NAMESPACE ??= 'default';
     return await new Promise<number>((resolve) => {
       const vitest = spawn(process.execPath, [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...argv], {
