@@ -87,6 +87,7 @@ export function createRouter(deps: RouterDeps) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const again = record ?? (await store.threds.get(thredId));
       if (again) throw ended();
+      await store.events.markOutcome(event.id, 'no_thred');
       throw new RouteError(
         404,
         'THREDS_ERR_THRED_NOT_FOUND',
@@ -178,6 +179,7 @@ export function createRouter(deps: RouterDeps) {
         await store.events.linkToThred(event.id, o.value);
       }
     }
+    if (result.thredIds.length === 0 && result.refused.length === 0) await store.events.markOutcome(event.id, 'no_pattern');
     return result;
   }
 

@@ -10,6 +10,8 @@ export interface StoredEvent {
   /** Resolved recipients of an outbound event. */
   to?: string[];
   storedAt: number;
+  /** Audit of routing when it reached no thred: `no_thred` (bound, unknown thred) or `no_pattern` (unbound, nothing took it). */
+  outcome?: 'no_thred' | 'no_pattern';
 }
 
 export function createEventStore(db: Db) {
@@ -32,6 +34,9 @@ export function createEventStore(db: Db) {
       const doc: StoredEvent = { _id: event.id, event, direction: 'out', to, storedAt: now };
       if (event.thredId) doc.thredId = event.thredId;
       await coll.updateOne({ _id: event.id }, { $setOnInsert: doc }, { upsert: true });
+    },
+    async markOutcome(id: string, outcome: NonNullable<StoredEvent['outcome']>): Promise<void> {
+      await coll.updateOne({ _id: id }, { $set: { outcome } });
     },
     async get(id: string): Promise<StoredEvent | null> {
       return coll.findOne({ _id: id });

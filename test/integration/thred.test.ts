@@ -224,11 +224,13 @@ describe('thred engine', () => {
     expect(await e.store.instances.active('limited')).toBe(1);
   });
 
-  it('refuses bound events for an unknown thred (404) and an ended one (409)', async () => {
-    await expect(e.router.route(evt('test.x', 'sensor6', { thredId: 'no_such_thred' }))).rejects.toMatchObject({
-      statusCode: 404,
-      thredsCode: 5203,
-    });
+  it('refuses bound events for an unknown thred (404) and an ended one (409); audits events that reach nothing', async () => {
+    const lost = evt('test.x', 'sensor6', { thredId: 'no_such_thred' });
+    await expect(e.router.route(lost)).rejects.toMatchObject({ statusCode: 404, thredsCode: 5203 });
+    expect((await e.store.events.get(lost.id))?.outcome).toBe('no_thred');
+    const orphan = evt('test.nobody.listens', 'sensor6');
+    expect(await e.router.route(orphan)).toEqual({ eventId: orphan.id, thredIds: [], started: [], refused: [] });
+    expect((await e.store.events.get(orphan.id))?.outcome).toBe('no_pattern');
     const ask = evt('test.expiring', 'sensor6');
     const { started } = await e.router.route(ask);
     const thredId = started[0]!;
