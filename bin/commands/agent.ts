@@ -1,0 +1,45 @@
+/**
+ * `threds agent <nodeType…>`: runs the named agents (from THREDS_CONFIG_DIR/agents.json) in this process, e.g. to
+ * scale the persistence agent separately from `npm start`. No nodeType = every agent with an implementation.
+ * Ctrl-C / SIGTERM stop polling and give in-flight calls the grace time to finish.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { openStore } from '../../store';
+import { loadDirectory } from '../../store/directory';
+import { startAgentWorkers } from '../agents';
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log('Usage: threds agent [nodeType…]   run agents from agents.json (default: all with an implementation)');
+    return 0;
+  }
+  const config = loadConfig();
+  const directory = loadDirectory(config.configDir);
+  const only = argv.filter((a) => !a.startsWith('-'));
+  const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    const agents = await startAgentWorkers({
+      connection,
+      namespace: config.temporalNamespace,
+      store,
+      directory,
+      mongoUrl: config.mongoUrl,
+      ...(only.length > 0 && { only }),
+    });
+    if (agents.started.length === 0) {
+      console.error('[threds] no agent to run (see the log lines above)');
+      return 1;
+    }
+    const stop = () => void agents.shutdown();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    console.log(`[threds] agents ${agents.started.join(', ')} polling on ${config.temporalAddress}`);
+    await agents.running;
+    return 0;
+  } finally {
+    await connection.close();
+    await client.close();
+  }
+}
