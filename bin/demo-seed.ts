@@ -14,9 +14,18 @@ import { validatePattern } from '../patterns';
 import type { Store } from '../store';
 import type { Config } from './config';
 import { libraryDir } from './seed';
+import { loadDirectory } from '../store/directory';
+import { DEFAULT_DATA_DB } from '../activities/persistence';
 
-/** The persistence agent's default data database (patterns' tasks without options.dbname land there). */
-export const DEMO_DATA_DB = 'threds_data';
+/**
+ * The persistence agent's data database (where tasks without options.dbname land): its `options.dbname` in
+ * agents.json, else the agent's default.
+ */
+export function demoDataDb(configDir?: string): string {
+  const agent = loadDirectory(configDir).agents.find((a) => a.implementation === 'builtin:persistence');
+  const name = agent?.options?.dbname;
+  return typeof name === 'string' && name !== '' ? name : DEFAULT_DATA_DB;
+}
 export const DEMO_ADMIN_PASSWORD = 'admin-demo';
 
 export const DEMO_PARTICIPANTS: { id: string; name: string; roles: string[]; password: string }[] = [
@@ -60,7 +69,7 @@ async function ensureParticipant(
 export async function seedDemo({
   store,
   config,
-  dataDb = DEMO_DATA_DB,
+  dataDb,
 }: {
   store: Store;
   config: Config;
@@ -79,7 +88,9 @@ export async function seedDemo({
   );
   if (admin) credentials.push(admin);
 
-  const contacts = store.db.client.db(dataDb).collection<{ _id: string }>('ContactInfo');
+  const contacts = store.db.client
+    .db(dataDb ?? demoDataDb(config.configDir))
+    .collection<{ _id: string }>('ContactInfo');
   for (const { _id, ...doc } of DEMO_CONTACTS) await contacts.updateOne({ _id }, { $set: doc }, { upsert: true });
 
   // uav_detect: stored from the library when absent, and active (an admin's other edits are kept).

@@ -2,9 +2,8 @@
  * Admin view (role admin): patterns (edit JSON, validate inline, save, simulate), all threds (status, reaction,
  * terminate, reset, Temporal UI link) and dead letters. Every call's error is shown where the action was taken.
  */
-import { Api, describeError, listOf } from './api';
+import { Api, describeError, listOf, normalizeThred } from './api';
 import { clear, fmtTime, h, toast } from './dom';
-import type { ThredSummary } from './types';
 
 type ReportItem = { path?: string; reason?: string; message?: string };
 interface Report {
@@ -391,14 +390,7 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
     if (pattern.value.trim()) q.set('pattern', pattern.value.trim());
     try {
       const body = await api.call<unknown>('GET', `/threds?${q}`);
-      const threds = listOf<Record<string, unknown>>(body, 'threds').map((t) => ({
-        ...(t as unknown as ThredSummary),
-        id: String(t.id ?? t._id ?? ''),
-        reaction:
-          (t.reaction as string | null | undefined) ??
-          (t.currentReaction as { reactionName?: string } | undefined)?.reactionName ??
-          null,
-      }));
+      const threds = listOf<Record<string, unknown>>(body, 'threds').map(normalizeThred);
       threds.sort((a, b) => (b.updateTime ?? b.startTime ?? 0) - (a.updateTime ?? a.startTime ?? 0));
       clear(
         tbody,

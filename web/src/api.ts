@@ -1,5 +1,5 @@
 /** HTTP side of the contract (SPEC §8): login/refresh, bearer auth, error bodies turned into ApiRequestError. */
-import type { ApiError, Session } from './types';
+import type { ApiError, Session, ThredSummary } from './types';
 
 const SESSION_KEY = 'threds.session';
 
@@ -161,4 +161,15 @@ export function listOf<T>(body: unknown, key: string): T[] {
     if (first) return first as T[];
   }
   return [];
+}
+
+/** A thred as the list shows it, whatever the server calls the id (thredId) or the reaction. */
+export function normalizeThred(t: Record<string, unknown>): ThredSummary {
+  const current = t.currentReaction as { reactionName?: string } | undefined;
+  return {
+    ...(t as unknown as ThredSummary),
+    id: String(t.thredId ?? t.id ?? t._id ?? ''),
+    reaction: (t.reaction as string | null | undefined) ?? current?.reactionName ?? null,
+    updateTime: (t.updateTime ?? t.lastUpdateTime) as number | undefined,
+  };
 }

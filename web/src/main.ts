@@ -2,7 +2,7 @@
  * The Threds console: log in, see your threds and messages live, answer prompts, broadcast inside a thred; admins
  * also get patterns, all threds and dead letters (admin.ts). Hash routes: #/ (all messages), #/thred/<id>, #/admin/….
  */
-import { Api, describeError, listOf } from './api';
+import { Api, describeError, listOf, normalizeThred } from './api';
 import { clear, fmtTime, h, toast } from './dom';
 import { Live, MessageStore, newEventId, type LiveStatus } from './live';
 import { renderMessage } from './render';
@@ -18,16 +18,6 @@ let live: Live | null = null;
 let threds: ThredSummary[] = [];
 let thredsError = '';
 let inbox: { feed: HTMLElement; list: HTMLElement; thredId: string | null } | null = null;
-
-export function normalizeThred(t: Record<string, unknown>): ThredSummary {
-  const current = t.currentReaction as { reactionName?: string } | undefined;
-  return {
-    ...(t as unknown as ThredSummary),
-    id: String(t.id ?? t._id ?? t.thredId ?? ''),
-    reaction: (t.reaction as string | null | undefined) ?? current?.reactionName ?? null,
-    updateTime: (t.updateTime ?? t.lastUpdateTime) as number | undefined,
-  };
-}
 
 // ---------- answered prompts (kept across reloads, per participant) ----------
 function answeredKey(): string {
