@@ -153,6 +153,11 @@ export class Live {
         });
         return;
       }
+      if (e.code === 4429) {
+        // Too many sessions of this participant: reconnecting would only close another tab's session.
+        this.setStatus('offline', 'closed: too many open sessions for this participant; use "reconnect" to take over');
+        return;
+      }
       this.scheduleReconnect(e.reason || `closed (${e.code})`);
     };
   }
