@@ -12,6 +12,7 @@ import { createInstanceCounter } from './instances';
 import { createDeadLetters } from './dead-letters';
 import { createSessionStore } from './sessions';
 import { createParticipantStore } from './participants';
+import { createRefreshTokens } from './refresh-tokens';
 
 export type { StoredEvent } from './events';
 export type { ThredRecord, ThredListQuery } from './threds';
@@ -21,6 +22,7 @@ export type { DeadLetter } from './dead-letters';
 export type { Admission } from './instances';
 export type { SessionRecord } from './sessions';
 export type { ParticipantRecord } from './participants';
+export type { RefreshTokenRecord, RefreshUse } from './refresh-tokens';
 
 export function createStore(db: Db) {
   return {
@@ -34,6 +36,7 @@ export function createStore(db: Db) {
     deadLetters: createDeadLetters(db),
     sessions: createSessionStore(db),
     participants: createParticipantStore(db),
+    refreshTokens: createRefreshTokens(db),
     async ensureIndexes(): Promise<void> {
       await Promise.all([
         db.collection('events').createIndex({ thredId: 1, storedAt: 1 }),
@@ -42,6 +45,7 @@ export function createStore(db: Db) {
         db.collection('thred_log').createIndex({ thredId: 1, seq: 1 }),
         db.collection('outbox').createIndex({ participantId: 1, createdAt: 1 }),
         db.collection('sessions').createIndex({ participantId: 1 }),
+        db.collection('refresh_tokens').createIndex({ family: 1 }),
       ]);
     },
     /** Round trip to the server: for /ready. */

@@ -1,0 +1,93 @@
+/**
+ * `buildApp(deps)`: the gateway as a fastify instance, one plugin per concern; it never listens (bin/gateway.ts does,
+ * tests use inject() or listen on port 0). Validation is TypeBox's, from the route schemas; responses are written
+ * with JSON.stringify — response schemas document the API but must not strip the extra fields events may carry.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyWebsocket from '@fastify/websocket';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DEFAULT_LIMITS, type GatewayContext, type GatewayDeps } from './types';
+import { fail, installErrorHandlers } from './errors';
+import { createMetrics } from './metrics';
+import { createIngest } from './ingest';
+import { SessionHub } from './session-hub';
+import authPlugin from './plugins/auth';
+import ingestPlugin from './plugins/ingest';
+import sessionsPlugin from './plugins/sessions';
+import thredsPlugin from './plugins/threds';
+import adminPlugin from './plugins/admin';
+import patternsPlugin from './plugins/patterns';
+import healthPlugin from './plugins/health';
+import deliveryPlugin from './plugins/delivery';
+
+export type { GatewayDeps, GatewayLimits } from './types';
+
+export function buildApp(deps: GatewayDeps): FastifyInstance {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const now = deps.now ?? Date.now;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    // fastify's own 503-while-closing body is not our error shape; in-flight requests finish instead.
+    return503OnClosing: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // A missing body is validated as null, so "must be object" names the problem instead of a crash downstream.
+  app.setValidatorCompiler((req) => {
+    const validate = TypeBoxValidatorCompiler(req);
+    return req.httpPart === 'body' ? (value: unknown) => validate(value === undefined ? null : value) : validate;
+  });
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installErrorHandlers(app);
+
+  const metrics = createMetrics();
+  const ctx: GatewayContext = {
+    deps,
+    limits,
+    metrics,
+    now,
+    hub: new SessionHub(metrics),
+    ingest: createIngest({ router: deps.router, metrics, maxEventBytes: limits.bodyBytes, now }),
+  };
+
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Threds gateway',
+        version: '1',
+        description:
+          'Events in, messages out. Every error has the shape { statusCode, code: "THREDS_ERR_…", error, message, ' +
+          'details: [{ path, reason }] }. WebSocket protocol: see GET /ws.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          internal: { type: 'http', scheme: 'bearer', description: 'the internal delivery token of thred workers' },
+        },
+      },
+    },
+  });
+  void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  void app.register(fastifyRateLimit, {
+    global: false,
+    // After authentication (onRequest), so the limit is per principal rather than per client address.
+    hook: 'preHandler',
+    keyGenerator: (req) => (req.principal ? `p:${req.principal.id}` : `ip:${req.ip}`),
+    errorResponseBuilder: (_req, rc) => fail('RATE_LIMITED', `rate limit exceeded: ${rc.max} requests per minute; retry in ${rc.after}`),
+  });
+  void app.register(fastifyWebsocket, { options: { maxPayload: limits.frameBytes * 4 } });
+
+  void app.register(authPlugin, ctx);
+  void app.register(healthPlugin, ctx);
+  void app.register(ingestPlugin, ctx);
+  void app.register(sessionsPlugin, ctx);
+  void app.register(thredsPlugin, ctx);
+  void app.register(adminPlugin, ctx);
+  void app.register(patternsPlugin, ctx);
+  void app.register(deliveryPlugin, ctx);
+  return app;
+}

@@ -1,0 +1,80 @@
+/**
+ * POST /events (SPEC §8): one event, or `{ events: [...] }`. A batch is validated only as an envelope at the route,
+ * then event by event, so one bad event becomes that result's `error` instead of failing the others. Events of a batch
+ * are routed in order (a bound event may follow the event that started its thred).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { FastifySchemaValidationError } from 'fastify/types/schema';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { GatewayContext } from '../types';
+import { toErrorBody } from '../errors';
+import { BatchInSchema, EventInSchema, IngestResponseSchema, errors } from '../schemas';
+
+const isBatch = (v: unknown): v is { events: unknown } =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && 'events' in v && !('type' in v);
+
+const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', app.authenticate);
+
+  const checkEvent = Compile(EventInSchema);
+  const checkEnvelope = Compile(
+    Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: ctx.limits.batchSize }) }),
+  );
+
+  app.post(
+    '/events',
+    {
+      bodyLimit: ctx.limits.bodyBytes,
+      config: { rateLimit: { max: ctx.limits.ratePerMinute, timeWindow: 60_000 } },
+      // The declared schema documents both forms; validation picks the form first (a union's errors would name
+      // neither branch's field).
+      validatorCompiler: ({ httpPart }) => (value: unknown) => {
+        if (httpPart !== 'body') return { value };
+        const check = isBatch(value) ? checkEnvelope : checkEvent;
+        if (check.Check(value)) return { value };
+        return { error: [...check.Errors(value)] as unknown as FastifySchemaValidationError[] };
+      },
+      schema: {
+        tags: ['events'],
+        summary: 'Send an event (or a batch) to Threds',
+        description:
+          'The event is stored, then routed: a bound event (thredId) goes to its thred, an unbound one may start ' +
+          'threds and is offered to running threds whose reaction allows unbound events. source.id is set to the ' +
+          'authenticated principal; id is assigned when absent; time is filled when absent (alias timestamp).',
+        security: [{ bearer: [] }],
+        body: Type.Union([EventInSchema, BatchInSchema]),
+        response: { 202: IngestResponseSchema, ...errors(400, 401, 404, 409, 413, 429, 503) },
+      },
+    },
+    async (req, reply) => {
+      const body: unknown = req.body;
+      if (!isBatch(body)) {
+        const result = await ctx.ingest.ingest(body, req.principal);
+        return reply.code(202).send({ results: [result] });
+      }
+      const results = [];
+      for (const raw of body.events as unknown[]) {
+        try {
+          results.push(await ctx.ingest.ingest(raw, req.principal));
+        } catch (err) {
+          const error = toErrorBody(err);
+          if (error.statusCode >= 500) req.log.error({ err }, 'batch event failed');
+          const id = (raw as { id?: unknown } | null)?.id;
+          results.push({
+            ...(typeof id === 'string' && { eventId: id }),
+            thredIds: [],
+            started: [],
+            refused: [],
+            error,
+          });
+        }
+      }
+      return reply.code(202).send({ results });
+    },
+  );
+};
+
+export default ingestPlugin;

@@ -1,0 +1,148 @@
+/**
+ * Pattern administration (SPEC §8, role admin). Patterns are validated by validatePattern — the same report the
+ * `threds validate` CLI prints — and stored normalized; a write invalidates this instance's router cache at once
+ * (other instances refresh within their cache period).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { simulate, validatePattern } from '../../patterns';
+import type { SimulationInput } from '../../patterns/simulate';
+import type { GatewayContext } from '../types';
+import { fail, summarize } from '../errors';
+import {
+  PatternBodySchema,
+  PatternIdParams,
+  SimulateBodySchema,
+  ValidationReportSchema,
+  errors,
+} from '../schemas';
+
+const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { store, router, settings } = ctx.deps;
+  app.addHook('onRequest', app.authenticate);
+  app.addHook('onRequest', app.requireAdmin);
+  const security = [{ bearer: [] }];
+  const tags = ['patterns'];
+
+  app.get(
+    '/patterns',
+    {
+      schema: {
+        tags,
+        summary: 'All stored patterns (normalized)',
+        security,
+        response: { 200: Type.Object({ patterns: Type.Array(PatternBodySchema) }), ...errors(401, 403) },
+      },
+    },
+    async () => ({ patterns: await store.patterns.list() }),
+  );
+
+  app.get(
+    '/patterns/:id',
+    {
+      schema: { tags, summary: 'One pattern', security, params: PatternIdParams, response: { 200: PatternBodySchema, ...errors(401, 403, 404) } },
+    },
+    async (req) => {
+      const pattern = await store.patterns.get(req.params.id);
+      if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
+      return pattern;
+    },
+  );
+
+  app.put(
+    '/patterns/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Create or replace a pattern; 400 with the validation errors as details',
+        description: 'The body id may be omitted (the path id is used); when present it must equal the path id.',
+        security,
+        params: PatternIdParams,
+        body: PatternBodySchema,
+        response: {
+          200: Type.Object({ pattern: PatternBodySchema, warnings: ValidationReportSchema.properties.warnings }),
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    async (req) => {
+      const body = req.body as Record<string, unknown>;
+      if (body.id !== undefined && body.id !== req.params.id) {
+        const reason = `must equal the path id "${req.params.id}"`;
+        throw fail('PATTERN_INVALID', `invalid pattern: /id ${reason}`, [{ path: '/id', reason }]);
+      }
+      const report = validatePattern({ ...body, id: req.params.id });
+      if (!report.valid || !report.pattern) {
+        throw fail('PATTERN_INVALID', summarize('invalid pattern', report.errors), report.errors);
+      }
+      await store.patterns.put(report.pattern, ctx.now());
+      router.invalidatePatterns();
+      return { pattern: report.pattern, warnings: report.warnings };
+    },
+  );
+
+  app.delete(
+    '/patterns/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a pattern (running threds keep the snapshot they started with)',
+        security,
+        params: PatternIdParams,
+        response: { 200: Type.Object({ id: Type.String(), deleted: Type.Boolean() }), ...errors(401, 403, 404) },
+      },
+    },
+    async (req) => {
+      if (!(await store.patterns.delete(req.params.id))) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
+      router.invalidatePatterns();
+      return { id: req.params.id, deleted: true };
+    },
+  );
+
+  app.post(
+    '/patterns/validate',
+    {
+      schema: {
+        tags,
+        summary: 'Validate a pattern without storing it (200 even when invalid)',
+        security,
+        body: PatternBodySchema,
+        response: { 200: ValidationReportSchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => {
+      const { valid, errors: errs, warnings } = validatePattern(req.body);
+      return { valid, errors: errs, warnings };
+    },
+  );
+
+  app.post(
+    '/patterns/simulate',
+    {
+      schema: {
+        tags,
+        summary: 'Dry-run events through one thred of a pattern; no servers touched',
+        description: 'Give `pattern` (inline) or `patternId` (stored). Events may be `{ "advanceMs": n }` to let timers fire.',
+        security,
+        body: SimulateBodySchema,
+        response: { 200: Type.Unknown({ description: 'SimulationTrace: { valid, errors, warnings, patternId, thredId, steps, final }' }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const { pattern, patternId, events } = req.body;
+      let subject: unknown = pattern;
+      if (subject === undefined) {
+        if (patternId === undefined) {
+          throw fail('VALIDATION', 'invalid body: /pattern is required (or /patternId)', [{ path: '/pattern', reason: 'is required (or /patternId)' }]);
+        }
+        subject = await store.patterns.get(patternId);
+        if (!subject) throw fail('PATTERN_NOT_FOUND', `pattern ${patternId} does not exist`);
+      }
+      return simulate(subject, events as SimulationInput[], { groups: settings.groups, agents: settings.agents });
+    },
+  );
+};
+
+export default patterns;

@@ -1,0 +1,142 @@
+/**
+ * Route schemas, built from the pattern language's schemas (patterns/schema.ts) so the wire contract has one source
+ * of truth. Response schemas document; they are not used to serialize (see app.ts: extra event fields must survive).
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import {
+  EventIdSchema,
+  EventSchema,
+  MessageSchema,
+  ReportItemSchema,
+  ThredStatusSchema,
+  TransitionSchema,
+} from '../patterns/schema';
+import { ErrorBodySchema } from './errors';
+
+/** An event as clients send it: `id` may be omitted (the gateway assigns one), `timestamp` is an alias of `time`. */
+export const EventInSchema = Type.Object(
+  {
+    ...EventSchema.properties,
+    id: Type.Optional(EventIdSchema),
+    timestamp: Type.Optional(Type.Number({ description: 'alias of time' })),
+  },
+  { description: 'Event (SPEC §2). source.id is replaced by the authenticated principal.' },
+);
+export type EventIn = Static<typeof EventInSchema>;
+
+export const BatchInSchema = Type.Object({ events: Type.Array(EventInSchema, { minItems: 1 }) });
+
+export const RefusalSchema = Type.Object({ patternId: Type.String(), code: Type.Number(), reason: Type.String() });
+
+export const RouteResultSchema = Type.Object({
+  eventId: Type.String(),
+  thredIds: Type.Array(Type.String()),
+  started: Type.Array(Type.String()),
+  refused: Type.Array(RefusalSchema),
+});
+
+export const BatchResultSchema = Type.Object({
+  eventId: Type.Optional(Type.String()),
+  thredIds: Type.Array(Type.String()),
+  started: Type.Array(Type.String()),
+  refused: Type.Array(RefusalSchema),
+  error: Type.Optional(ErrorBodySchema),
+});
+
+export const IngestResponseSchema = Type.Object({ results: Type.Array(BatchResultSchema) });
+
+export const ThredViewSchema = Type.Object({
+  thredId: Type.String(),
+  patternId: Type.String(),
+  patternName: Type.Optional(Type.String()),
+  status: ThredStatusSchema,
+  reaction: Type.Union([Type.String(), Type.Null()], { description: 'current reaction; null once ended' }),
+  participants: Type.Array(Type.String()),
+  locals: Type.Record(Type.String(), Type.Unknown()),
+  parentThredId: Type.Optional(Type.String()),
+  childThredIds: Type.Array(Type.String()),
+  meta: Type.Record(Type.String(), Type.Unknown()),
+  startTime: Type.Number(),
+  updateTime: Type.Number(),
+  endTime: Type.Optional(Type.Number()),
+  live: Type.Optional(
+    Type.Object(
+      { queued: Type.Number(), inFlightAgentCalls: Type.Number(), step: Type.Number(), run: Type.Number() },
+      { description: 'from the workflow `state` query, when ?live=true and the thred is running' },
+    ),
+  ),
+});
+export type ThredView = Static<typeof ThredViewSchema>;
+
+export const ThredIdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+
+export const ThredListQuerySchema = Type.Object({
+  status: Type.Optional(ThredStatusSchema),
+  pattern: Type.Optional(Type.String()),
+  participant: Type.Optional(Type.String({ description: 'ignored for non-admins (always themselves)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  cursor: Type.Optional(Type.String()),
+});
+
+export const StoredEventSchema = Type.Object({
+  event: EventSchema,
+  direction: Type.Enum(['in', 'out']),
+  to: Type.Optional(Type.Array(Type.String())),
+  storedAt: Type.Number(),
+});
+
+export const LogRecordSchema = Type.Object({
+  seq: Type.Number(),
+  kind: Type.String(),
+  from: Type.Union([Type.String(), Type.Null()]),
+  to: Type.Union([Type.String(), Type.Null()]),
+  eventId: Type.Optional(Type.String()),
+  reaction: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.String()),
+  time: Type.Number(),
+});
+
+export const TransitionBodySchema = Type.Object({ transition: TransitionSchema });
+export const ResetBodySchema = Type.Object({
+  to: Type.Union([
+    Type.Literal('last-workflow-task'),
+    Type.Literal('first-workflow-task'),
+    Type.Integer({ minimum: 1, description: 'a WORKFLOW_TASK_COMPLETED event id of the current run' }),
+  ]),
+  reason: Type.Optional(Type.String()),
+});
+export const ResetResponseSchema = Type.Object({ thredId: Type.String(), runId: Type.String(), resetEventId: Type.Number() });
+
+/** Patterns are validated by validatePattern (400 with its report), so the route only requires a JSON object. */
+export const PatternBodySchema = Type.Object({}, { additionalProperties: true, description: 'Pattern (SPEC §4)' });
+export const PatternIdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+export const ValidationReportSchema = Type.Object({
+  valid: Type.Boolean(),
+  errors: Type.Array(ReportItemSchema),
+  warnings: Type.Array(ReportItemSchema),
+});
+export const SimulateBodySchema = Type.Object({
+  pattern: Type.Optional(PatternBodySchema),
+  patternId: Type.Optional(Type.String({ minLength: 1 })),
+  events: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'events or { advanceMs }' }),
+});
+
+export const DeliverBodySchema = Type.Object({
+  deliveries: Type.Array(Type.Object({ participantId: Type.String({ minLength: 1 }), message: MessageSchema })),
+});
+
+export const LoginBodySchema = Type.Object({
+  participantId: Type.String({ minLength: 1 }),
+  password: Type.String({ minLength: 1 }),
+});
+export const RefreshBodySchema = Type.Object({ refreshToken: Type.String({ minLength: 1 }) });
+export const TokensSchema = Type.Object({
+  accessToken: Type.String(),
+  expiresAt: Type.Number({ description: 'ms since epoch' }),
+  refreshToken: Type.String(),
+});
+
+/** Standard error responses for a route: `errors(400, 401)` → { 400: ThredsError, 401: ThredsError }. */
+export function errors(...codes: number[]): Record<number, TSchema> {
+  return Object.fromEntries(codes.map((c) => [c, ErrorBodySchema]));
+}
