@@ -1,0 +1,36 @@
+/**
+ * `threds gateway`: the HTTP/WebSocket gateway alone (scale out by running more behind a load balancer; sessions are
+ * registered in the store, so workers push to whichever instance holds a participant's socket).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { openStore } from '../../store';
+import { loadDirectory } from '../../store/directory';
+import { engineSettings } from '../settings';
+import { internalToken } from '../internal-token';
+import { startGateway } from '../gateway';
+
+export async function run(_argv: string[]): Promise<number> {
+  const config = loadConfig();
+  const { store, client: mongo } = await openStore(config.mongoUrl, config.mongoDb);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const directory = loadDirectory(config.configDir);
+  const gateway = await startGateway({
+    config,
+    store,
+    client,
+    directory,
+    settings: engineSettings(directory),
+    internalToken: internalToken(config.jwtSecret),
+  });
+  console.log(`[threds] gateway listening on ${gateway.url} (GET /health, /docs, WebSocket /ws)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await gateway.close();
+  await connection.close();
+  await mongo.close();
+  return 0;
+}
