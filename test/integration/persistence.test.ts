@@ -31,7 +31,7 @@ const ctx = (attempt = 1): AgentContext => ({
 });
 
 function message(tasks: unknown, id = `m${++n}`): Message {
-  return { id, to: ['org.wt.persistence'], event: { id: `e${n}`, type: 'org.wt.tell', source: { id: 'SYSTEM' }, thredId: 't1', data: { content: { tasks } } } };
+  return { id, to: ['org.wt.persistence'], event: { id: `e${n}`, type: 'org.wt.tell', source: { id: 'SYSTEM' }, thredId: 't1', data: { content: { tasks: tasks as unknown[] } } } };
 }
 
 async function run(tasks: unknown, attempt = 1, id?: string): Promise<unknown[]> {
