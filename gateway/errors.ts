@@ -72,6 +72,12 @@ interface ValidationItem {
   params?: Record<string, unknown>;
 }
 
+function reasonOf(item: ValidationItem): string {
+  const allowed = item.params?.allowedValues;
+  if (item.keyword === 'enum' && Array.isArray(allowed)) return `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+  return item.message ?? 'is invalid';
+}
+
 /**
  * Validator output (TypeBox's, ajv-shaped) → details. A missing property is reported at its own path
  * (`/type` "is required"), not at its parent, so the detail names the field the client has to fix.
@@ -85,7 +91,7 @@ export function validationDetails(items: readonly ValidationItem[], prefix = '')
     const missing = item.keyword === 'required' ? (item.params?.requiredProperties as string[] | undefined) : undefined;
     const entries: Detail[] = missing
       ? missing.map((p) => ({ path: `${base}/${p}`, reason: 'is required' }))
-      : [{ path: base || '/', reason: item.message ?? 'is invalid' }];
+      : [{ path: base || '/', reason: reasonOf(item) }];
     for (const d of entries) {
       const key = `${d.path}\u0000${d.reason}`;
       if (seen.has(key)) continue;

@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Type } from 'typebox';
 import type { GatewayContext } from '../types';
-import { controlUpdate, type ControlRequest } from '../../workflows/messages';
+import { controlUpdate, stateQuery, type ControlRequest } from '../../workflows/messages';
 import { fail } from '../errors';
 import { viewOfSnapshot } from '../thred-view';
 import {
@@ -78,8 +78,12 @@ const admin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     async (req) => {
       const { transition } = req.body;
       // Check the target against the stored pattern, so a typo is a 400 rather than an error event in the thred.
+      // A thred just started may have no record yet: then its workflow says which pattern it runs.
       const record = await store.threds.get(req.params.id);
-      const pattern = record && (await store.patterns.get(record.patternId));
+      const patternId =
+        record?.patternId ??
+        (await client.workflow.getHandle(req.params.id).query(stateQuery).then((s) => s.patternId, () => undefined));
+      const pattern = patternId === undefined ? null : await store.patterns.get(patternId);
       if (pattern && !SPECIAL_TARGETS.has(transition.name) && !pattern.reactions.some((r) => r.name === transition.name)) {
         const reason = `pattern ${pattern.id} has no reaction "${transition.name}"`;
         throw fail('VALIDATION', `invalid body: /transition/name ${reason}`, [{ path: '/transition/name', reason }]);
