@@ -288,7 +288,7 @@ function showInbox(thredId: string | null): void {
               `${thred.patternName ?? thred.patternId ?? ''} · ${thred.status ?? ''}${thred.reaction ? ` · at ${thred.reaction}` : ''}`,
             )
           : null,
-        thredId ? broadcastForm(thredId) : null,
+        thredId && thred?.status !== 'terminated' ? broadcastForm(thredId) : null,
         feed,
       ),
     ),
