@@ -13,6 +13,7 @@ import type { Store } from '../store';
 import type { Directory } from '../store/directory';
 import type { EngineSettings } from '../workflows/messages';
 import type { Config } from './config';
+import { webConsole, type WebConsoleOptions } from '../gateway/plugins/web';
 
 export interface StartGatewayOptions {
   config: Config;
@@ -26,6 +27,8 @@ export interface StartGatewayOptions {
   publicUrl?: string;
   limits?: GatewayDeps['limits'];
   logger?: GatewayDeps['logger'];
+  /** Serve the web console at / (default true; built on start when stale). */
+  web?: boolean | WebConsoleOptions;
 }
 
 export async function startGateway(
@@ -50,6 +53,7 @@ export async function startGateway(
     ...(opts.limits && { limits: opts.limits }),
   };
   const app = buildApp(deps);
+  if (opts.web !== false) await app.register(webConsole, typeof opts.web === 'object' ? opts.web : {});
   await app.listen({ port: config.port, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

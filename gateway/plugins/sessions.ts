@@ -214,12 +214,9 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   }, limits.heartbeatMs);
   heartbeat.unref();
 
+  // The sockets themselves are closed (1001) by the websocket plugin's preClose (app.ts).
   app.addHook('preClose', async () => {
     clearInterval(heartbeat);
-    for (const s of hub.all()) {
-      hub.remove(s);
-      s.socket.close(1001, 'gateway shutting down');
-    }
     await store.sessions.removeGateway(gatewayId).catch((err: unknown) => app.log.warn({ err }, 'session records not removed'));
   });
 };

@@ -4,7 +4,7 @@
  * path. Apps listen on port 0 (WebSocket clients and worker pushes need a socket); HTTP checks use inject().
  */
 import { randomBytes } from 'node:crypto';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { hash } from '@node-rs/argon2';
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from '@temporalio/worker';
@@ -110,8 +110,8 @@ export class WsClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly ws: WebSocket;
 
-  constructor(baseUrl: string) {
-    this.ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/ws');
+  constructor(baseUrl: string, options?: ClientOptions) {
+    this.ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/ws', options);
     this.ws.on('message', (data) => {
       this.frames.push(JSON.parse(data.toString()) as Frame);
       this.waiters.splice(0).forEach((w) => w());
@@ -158,8 +158,13 @@ export class WsClient {
   }
 
   /** Opens, says hello, waits for welcome. */
-  static async connect(baseUrl: string, token: string, since?: number): Promise<{ ws: WsClient; welcome: Frame }> {
-    const ws = new WsClient(baseUrl);
+  static async connect(
+    baseUrl: string,
+    token: string,
+    since?: number,
+    options?: ClientOptions,
+  ): Promise<{ ws: WsClient; welcome: Frame }> {
+    const ws = new WsClient(baseUrl, options);
     await ws.opened();
     ws.send({ type: 'hello', token, ...(since !== undefined && { since }) });
     const welcome = await ws.next((f) => f.type === 'welcome' || f.type === 'error', 'welcome');
