@@ -1,28 +1,15 @@
 /**
  * `threds sensor --id sensor_agent0 --interval 5s [--count N] [--sensor-id sensor0] [--lat 51.5 --lon -0.12]
- *                [--jitter 0.001] [--url http://localhost:3000] [--roles sensor]`
+ *                [--jitter 0.001] [--url http://localhost:3000] [--roles a,b]`
  * A demo and load source: posts `org.wt.sensor.detectionEvent` events (content.values { sensorId, latitude,
  * longitude }) to the gateway's POST /events as participant `--id`, with an access token minted from the configured
- * JWT secret (like `threds token`). Ctrl-C stops it; exit code 1 when no event was accepted.
+ * JWT secret, exactly as `threds token` mints it. Ctrl-C stops it; exit code 1 when no event was accepted.
+ * Durations as everywhere in the CLI: 500ms, 5s, 1m (a bare number is ms).
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`not a duration: "${text}" (use e.g. 500ms, 5s, 1m)`);
-  const n = Number(m[1]);
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
-}
-
-/** HS256 JWT { sub, roles, iat, exp } — the claims the gateway's /login issues. */
-export function signToken(secret: string, sub: string, roles: string[], ttlMs = 3_600_000): string {
-  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, roles, iat: now, exp: now + Math.ceil(ttlMs / 1000) })}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
+import { parseDuration, signAccessToken } from '../../gateway/tokens';
 
 export function detectionEvent(opts: {
   id: string;
@@ -47,7 +34,7 @@ export function detectionEvent(opts: {
 }
 
 const USAGE =
-  'Usage: threds sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat 51.5007] [--lon -0.1246] [--jitter 0] [--url http://localhost:3000] [--roles sensor]';
+  'Usage: threds sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat 51.5007] [--lon -0.1246] [--jitter 0] [--url http://localhost:3000] [--roles a,b]';
 
 export async function run(argv: string[]): Promise<number> {
   let values;
@@ -63,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
         lon: { type: 'string', default: '-0.1246' },
         jitter: { type: 'string', default: '0' },
         url: { type: 'string' },
-        roles: { type: 'string', default: 'sensor' },
+        roles: { type: 'string', default: '' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -77,6 +64,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const interval = parseDuration(values.interval);
+  if (interval === undefined) {
+    console.error(`--interval: not a duration: "${values.interval}" (use e.g. 500ms, 5s, 1m)\n${USAGE}`);
+    return 2;
+  }
   const count = values.count === undefined ? Infinity : Number(values.count);
   const [lat, lon, jitter] = [Number(values.lat), Number(values.lon), Number(values.jitter)];
   if (!Number.isInteger(count) && count !== Infinity) throw new Error('--count must be an integer');
@@ -86,15 +77,15 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
   const url = (values.url ?? `http://localhost:${config.port}`).replace(/\/$/, '');
   const roles = values.roles.split(',').filter(Boolean);
-  const token = signToken(
-    config.jwtSecret,
-    values.id,
-    roles,
-    Math.max(3_600_000, interval * (count === Infinity ? 1000 : count + 10)),
-  );
+  const ttlMs = Math.max(3_600_000, interval * (count === Infinity ? 1000 : count + 10));
+  const { token } = signAccessToken(config.jwtSecret, { participantId: values.id, roles, ttlMs });
 
   let stop = false;
-  const onSignal = () => (stop = true);
+  let wake: (() => void) | undefined;
+  const onSignal = () => {
+    stop = true;
+    wake?.();
+  };
   process.once('SIGINT', onSignal);
   let accepted = 0;
   let failed = 0;
@@ -136,7 +127,14 @@ export async function run(argv: string[]): Promise<number> {
         failed++;
         console.error(`[sensor] #${seq} ${url} unreachable: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (seq < count && !stop) await new Promise((r) => setTimeout(r, interval));
+      if (seq < count && !stop)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, interval);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,9 +1,10 @@
 /**
  * The web console end to end: a real browser (Debian Chromium via playwright-core) against the whole stack
  * (gateway + web plugin, thred worker, persistence agent) on the servers `threds test` started.
- * Screenshots go to test-results/e2e/ (git-ignored); the mid-flow one is also saved as docs/console.png.
+ * Screenshots go to test-results/e2e/ (git-ignored); the mid-flow one is also docs/console.png (the README's), written
+ * when missing or with THREDS_UPDATE_SCREENSHOTS=1.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -93,8 +94,12 @@ describe('web console', () => {
     await page.locator(`a.thred-link[data-thred-id="${thredId}"]`).waitFor({ timeout: 10_000 });
     await page.waitForTimeout(300); // let the SVG and list settle for the picture
     await screenshot(page, 'uav-1-notification');
-    mkdirSync(join(projectRoot, 'docs'), { recursive: true });
-    await page.screenshot({ path: join(projectRoot, 'docs', 'console.png') });
+    // The README's picture: written when missing or on request, so a test run leaves the work tree clean.
+    const docsShot = join(projectRoot, 'docs', 'console.png');
+    if (!existsSync(docsShot) || process.env.THREDS_UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(join(projectRoot, 'docs'), { recursive: true });
+      await page.screenshot({ path: docsShot });
+    }
 
     await yes.focus();
     await page.keyboard.press('Enter'); // keyboard works as well as a click
@@ -246,6 +251,47 @@ describe('web console', () => {
     await page.getByRole('link', { name: 'Dead letters' }).click();
     await page.locator('table tbody tr').first().waitFor();
     await expect(page.getByRole('alert').count()).resolves.toBe(0);
+    await page.context().close();
+  });
+
+  it('`threds sensor` posts detection events that start UAV threds (and their prompts reach the console)', async () => {
+    const { run } = await import('../../bin/commands/sensor');
+    const before = (await stack.engine.store.threds.list({ pattern: 'uav_detect', limit: 500 })).threds.length;
+    const page = await openPage();
+    await logIn(page, 'participant0', stack.password('participant0'));
+    await page.locator('#live-status.live').waitFor({ timeout: 15_000 });
+    const prompts = page.locator('article.msg', { hasText: 'Possible UAV Detected' });
+    const shown = await prompts.count();
+
+    const saved = process.env.THREDS_JWT_SECRET;
+    process.env.THREDS_JWT_SECRET = stack.config.jwtSecret; // the CLI reads the configuration like `threds token`
+    try {
+      const rc = await run([
+        '--id',
+        'sensor_agent0',
+        '--count',
+        '2',
+        '--interval',
+        '50ms',
+        '--lat',
+        '48.8584',
+        '--lon',
+        '2.2945',
+        '--url',
+        stack.url,
+      ]);
+      expect(rc).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.THREDS_JWT_SECRET;
+      else process.env.THREDS_JWT_SECRET = saved;
+    }
+    await expect
+      .poll(async () => (await stack.engine.store.threds.list({ pattern: 'uav_detect', limit: 500 })).threds.length, {
+        timeout: 15_000,
+      })
+      .toBe(before + 2);
+    await expect.poll(() => prompts.count(), { timeout: 30_000 }).toBe(shown + 2);
+    await expect(page.locator('figcaption', { hasText: '48.85840, 2.29450' }).count()).resolves.toBe(2);
     await page.context().close();
   });
 });

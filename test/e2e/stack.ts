@@ -13,7 +13,7 @@ import { createThredWorker } from '../../bin/worker';
 import { internalToken } from '../../bin/internal-token';
 import { httpPusher } from '../../activities';
 import { seedDemo, type DemoCredentials } from '../../bin/demo-seed';
-import { signToken } from '../../bin/commands/sensor';
+import { signAccessToken } from '../../gateway/tokens';
 
 export interface ConsoleStack {
   url: string;
@@ -118,7 +118,8 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
         if (!c) throw new Error(`no demo credentials for ${id}`);
         return c.password;
       },
-      token: (id, roles = ['sensor']) => signToken(config.jwtSecret, id, roles),
+      token: (id, roles = []) =>
+        signAccessToken(config.jwtSecret, { participantId: id, roles, ttlMs: 3_600_000 }).token,
       close,
     };
   } catch (err) {
