@@ -368,5 +368,8 @@ api.onLogout = () => {
   location.hash = '#/';
   route();
 };
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  route();
+  main.focus({ preventScroll: true }); // screen readers and keyboard users start at the new view
+});
 route();
