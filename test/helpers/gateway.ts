@@ -10,7 +10,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Worker } from '@temporalio/worker';
 import { buildApp, type GatewayDeps } from '../../gateway/app';
 import { signAccessToken } from '../../gateway/tokens';
-import type { Directory } from '../../store/directory';
+import pino from 'pino';
+import type { AgentConfig, Directory } from '../../store/directory';
+import { startAgentWorkers } from '../../bin/agents';
+import { engineSettings } from '../../bin/settings';
 import { createThredWorker } from '../../bin/worker';
 import { httpPusher } from '../../activities';
 import { startEngine, type EngineOptions, type TestEngine } from './engine';
@@ -35,14 +38,31 @@ export interface GatewayEngine {
   close(): Promise<void>;
 }
 
-export async function startGatewayEngine(label: string, opts: EngineOptions): Promise<GatewayEngine> {
-  const e = await startEngine(label, opts);
+export interface GatewayEngineOptions extends EngineOptions {
+  /** Agents run by the production agent runtime (bin/agents.ts), e.g. `builtin:persistence`. */
+  runtimeAgents?: AgentConfig[];
+}
+
+export async function startGatewayEngine(label: string, opts: GatewayEngineOptions): Promise<GatewayEngine> {
   const directory: Directory = {
     groups: opts.groups ?? {},
     roles: {},
-    agents: (opts.agents ?? []).map(({ handler: _h, ...a }) => a),
+    agents: [...(opts.agents ?? []).map(({ handler: _h, ...a }) => a), ...(opts.runtimeAgents ?? [])],
     configDir: '',
   };
+  // The router and threds must know the runtime agents too (addresses and activity options).
+  const full = engineSettings(directory, {});
+  const e = await startEngine(label, { ...opts, settings: { agents: full.agents, agentOptions: full.agentOptions, ...opts.settings } });
+  const runtime = opts.runtimeAgents?.length
+    ? await startAgentWorkers({
+        connection: e.connection,
+        namespace: e.s.namespace,
+        store: e.store,
+        directory: { ...directory, agents: opts.runtimeAgents },
+        mongoUrl: e.s.mongoUrl,
+        logger: pino({ level: 'silent' }),
+      })
+    : undefined;
   // Same worker, plus pushes to the gateways (startEngine's has no pusher).
   await e.stopThredWorker();
   const worker: Worker = await createThredWorker({
@@ -95,6 +115,7 @@ export async function startGatewayEngine(label: string, opts: EngineOptions): Pr
       await Promise.all(apps.map((a) => a.close()));
       worker.shutdown();
       await running;
+      await runtime?.shutdown();
       await e.close();
     },
   };
