@@ -26,6 +26,17 @@ export default defineConfig({
           setupFiles: ['test/helpers/quiet-runtime.ts'],
         },
       },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
+        },
+      },
     ],
   },
 });

@@ -9,9 +9,11 @@ import { loadDirectory } from '../../store/directory';
 import { createThredWorker } from '../worker';
 import { httpPusher } from '../../activities';
 import { internalToken } from '../internal-token';
+import { installRuntime } from '../runtime';
 
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
+  installRuntime();
   const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createThredWorker({
