@@ -28,9 +28,10 @@ import { seed } from '../seed';
 import { formatCredentials, seedDemo } from '../demo-seed';
 import { installRuntime } from '../runtime';
 
-const TEMPORAL_PORT = 7233;
-const TEMPORAL_UI_PORT = 8233;
-const MONGO_PORT = 27017;
+// Ports of the embedded servers; overridable so a test can run a second stack beside a developer's.
+const TEMPORAL_PORT = Number(process.env.THREDS_TEMPORAL_PORT ?? 7233);
+const TEMPORAL_UI_PORT = Number(process.env.THREDS_TEMPORAL_UI_PORT ?? 8233);
+const MONGO_PORT = Number(process.env.THREDS_MONGO_PORT ?? 27017);
 
 export async function run(_argv: string[]): Promise<number> {
   const embedTemporal = !process.env.TEMPORAL_ADDRESS;
