@@ -50,7 +50,14 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     metrics,
     now,
     hub: new SessionHub(metrics),
-    ingest: createIngest({ router: deps.router, metrics, maxEventBytes: limits.bodyBytes, now }),
+    ingest: createIngest({
+      router: deps.router,
+      client: deps.client,
+      metrics,
+      maxEventBytes: limits.bodyBytes,
+      routeTimeoutMs: limits.routeTimeoutMs,
+      now,
+    }),
   };
 
   void app.register(fastifySwagger, {

@@ -4,6 +4,7 @@
  * renders them in its own envelope (HTTP body, batch result, error frame) from the same shape.
  */
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { Compile } from 'typebox/compile';
 import { normalizeEvent, type ThredsEvent } from '../patterns';
 import type { Router, RouteResult } from './routing';
@@ -22,7 +23,15 @@ const checkEvent = Compile(EventInSchema);
 /** Ids the gateway assigns: `evt_` + 32 hex digits (inside SPEC §2's charset). */
 export const newEventId = (): string => `evt_${randomUUID().replace(/-/g, '')}`;
 
-export function createIngest(opts: { router: Router; metrics: GatewayMetrics; maxEventBytes: number; now: () => number }) {
+export function createIngest(opts: {
+  router: Router;
+  client: Client;
+  metrics: GatewayMetrics;
+  maxEventBytes: number;
+  /** Deadline of the Temporal calls one event makes; past it the client gets 503 and may retry with the same id. */
+  routeTimeoutMs: number;
+  now: () => number;
+}) {
   const { router, metrics } = opts;
 
   /** Validates one raw event and completes it for `principal`. Throws VALIDATION / PAYLOAD_TOO_LARGE. */
@@ -52,7 +61,9 @@ export function createIngest(opts: { router: Router; metrics: GatewayMetrics; ma
       metrics.eventsReceived.inc();
       const stop = metrics.routingSeconds.startTimer();
       try {
-        const result = await router.route(prepare(raw, principal));
+        const event = prepare(raw, principal);
+        // Without a deadline, the client's gRPC retries keep a request hanging ~20 s when Temporal is down.
+        const result = await opts.client.withDeadline(Date.now() + opts.routeTimeoutMs, () => router.route(event));
         metrics.eventsAccepted.inc();
         return result;
       } catch (err) {

@@ -24,6 +24,8 @@ export interface GatewayLimits {
   heartbeatMs: number;
   /** Time allowed for the hello frame. */
   helloTimeoutMs: number;
+  /** Deadline of the Temporal calls routing one event makes (then 503). */
+  routeTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -34,6 +36,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   batchSize: 100,
   heartbeatMs: 30_000,
   helloTimeoutMs: 5_000,
+  routeTimeoutMs: 10_000,
 };
 
 export interface GatewayDeps {

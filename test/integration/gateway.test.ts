@@ -325,6 +325,20 @@ describe('exact error bodies', () => {
     expect(ready.json()).toMatchObject({ code: 'THREDS_ERR_NOT_READY', details: [{ path: '/store', reason: expect.any(String) }] });
     await dead.close();
   });
+
+  it('503 when Temporal is unreachable, within the routing deadline', async () => {
+    const { Client, Connection } = await import('@temporalio/client');
+    const { createRouter } = await import('../../gateway/routing');
+    const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 200 }) });
+    const router = createRouter({ client, store: g.e.store, settings: g.e.settings });
+    const down = await g.gateway({ client, router, limits: { routeTimeoutMs: 1000 } }, false);
+    const started = Date.now();
+    const res = await down.app.inject({ method: 'POST', url: '/events', payload: { id: 'retry-me-too', type: 'x', source: { id: 's' }, thredId: 'some_thred' }, headers: sensor });
+    expect(res.json()).toEqual(err(503, 'THREDS_ERR_UNAVAILABLE', 'Service Unavailable', 'Temporal or the store is unavailable; retry with the same event id'));
+    expect(Date.now() - started).toBeLessThan(5000);
+    const ready = await down.app.inject({ method: 'GET', url: '/ready' });
+    expect(ready.json()).toMatchObject({ statusCode: 503, code: 'THREDS_ERR_NOT_READY', details: [{ path: '/temporal' }] });
+  });
 });
 
 describe('WebSocket frames', () => {
