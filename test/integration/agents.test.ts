@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Message } from '../../patterns';
@@ -21,6 +21,7 @@ const CUSTOM = agentType('custom');
 const WEBHOOK = agentType('webhook');
 const UNCONFIGURED = agentType('webhook-off');
 const GO = agentType('go');
+const CLI = agentType('cli');
 const dataDb = uniqueName('t_agentdata');
 const fast = { initialInterval: '100ms', backoffCoefficient: 1, maximumAttempts: 3 };
 
@@ -99,12 +100,13 @@ beforeAll(async () => {
       retry: fast,
     },
     { nodeType: UNCONFIGURED, implementation: 'builtin:webhook', options: {} },
-    // No implementation: served by the Go process below.
+    // No implementation: served by the Go process and by the `threds agent` process below.
     { nodeType: GO, nodeIds: ['go-1'], retry: fast },
+    { nodeType: CLI, retry: fast },
   ];
   const uav = JSON.parse(readFileSync(join(projectRoot, 'patterns/library/uav_detect.json'), 'utf8')) as object;
   e = await startAgentEngine('agents', {
-    patterns: [uav, askPattern('persist', PERSISTENCE), askPattern('custom', CUSTOM), askPattern('hook', WEBHOOK), askPattern('go', GO)],
+    patterns: [uav, askPattern('persist', PERSISTENCE), askPattern('custom', CUSTOM), askPattern('hook', WEBHOOK), askPattern('go', GO), askPattern('cli', CLI)],
     agents,
     configDir: resolve(projectRoot, 'examples'),
   });
@@ -270,5 +272,30 @@ describe('agent in another language', () => {
     const { thredId: failing } = await ask('go', 'sensor-g2', { values: { fail: 'bad input' } });
     const notice = await answerTo('sensor-g2', failing);
     expect(notice.data?.content?.error).toMatchObject({ code: 5200, message: 'asked to fail: bad input' });
+  });
+});
+
+describe('threds agent command', () => {
+  it('runs the configured agent in its own process and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threds-agent-cmd-'));
+    const agents = [{ nodeType: CLI, nodeIds: ['cli-1'], implementation: join(projectRoot, 'examples/custom-agent.mjs') }];
+    writeFileSync(join(dir, 'agents.json'), JSON.stringify(agents));
+    const env = { ...process.env, THREDS_CONFIG_DIR: dir, MONGO_DB: e.s.dbName, THREDS_JWT_SECRET: 'x'.repeat(32), LOG_LEVEL: 'warn' };
+    try {
+      const unknown = spawnSync(process.execPath, ['bin/threds.mjs', 'agent', 'no.such.agent'], { cwd: projectRoot, env, encoding: 'utf8' });
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toContain('no agent configured with nodeType no.such.agent');
+
+      const child = spawn(process.execPath, ['bin/threds.mjs', 'agent', CLI], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      await new Promise<void>((ready) => child.stdout.on('data', (d: Buffer) => d.toString().includes('polling') && ready()));
+      const { thredId } = await ask('cli', 'sensor-cli', { values: { q: 'cli' } });
+      const answer = await answerTo('sensor-cli', thredId);
+      expect(answer.data?.content?.values).toMatchObject({ type: CLI, from: 'cli-1', reply: { q: 'cli' } });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
