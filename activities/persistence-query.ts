@@ -74,7 +74,8 @@ export function checkLiteral(v: unknown, path: string): unknown {
       if (k.includes('\0')) fail(`${path}/${k}`, 'invalid field name');
       checkLiteral(x, `${path}/${k}`);
     }
-  } else if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) fail(path, `unsupported value of type ${typeof v}`);
+  } else if (v !== null && !['string', 'number', 'boolean'].includes(typeof v))
+    fail(path, `unsupported value of type ${typeof v}`);
   return v;
 }
 
@@ -117,7 +118,8 @@ export function translateMatcher(m: unknown, path: string): Doc {
     if (k === '$or') {
       if (!Array.isArray(v) || v.length === 0) fail(at, '$or takes a non-empty array of matchers');
       out.$or = v.map((x, i) => translateMatcher(x, `${at}/${i}`));
-    } else if (k.startsWith('$')) fail(at, `operator ${k} is not allowed in a matcher (allowed: ${MATCH_OPS.join(' ')})`);
+    } else if (k.startsWith('$'))
+      fail(at, `operator ${k} is not allowed in a matcher (allowed: ${MATCH_OPS.join(' ')})`);
     else out[fieldName(k, at)] = translateCondition(v, at);
   }
   return out;
@@ -125,7 +127,10 @@ export function translateMatcher(m: unknown, path: string): Doc {
 
 function fieldList(v: unknown, path: string): string[] {
   if (typeof v === 'string') return [fieldName(v, path)];
-  if (Array.isArray(v)) return v.map((f, i) => (typeof f === 'string' ? fieldName(f, `${path}/${i}`) : fail(`${path}/${i}`, 'field name must be a string')));
+  if (Array.isArray(v))
+    return v.map((f, i) =>
+      typeof f === 'string' ? fieldName(f, `${path}/${i}`) : fail(`${path}/${i}`, 'field name must be a string'),
+    );
   if (isPlainObject(v)) return Object.keys(v).map((f) => fieldName(f, `${path}/${f}`));
   return fail(path, 'expected a field name, an array of field names or an object keyed by field');
 }
@@ -184,22 +189,29 @@ export function toDocument(values: unknown, path: string): Doc {
 export function translateSelector(sel: unknown, path: string): Doc | undefined {
   if (sel === undefined) return undefined;
   if (!isPlainObject(sel)) fail(path, 'selector must be { include?, exclude? }');
-  for (const k of Object.keys(sel)) if (k !== 'include' && k !== 'exclude') fail(`${path}/${k}`, 'unknown selector key');
+  for (const k of Object.keys(sel))
+    if (k !== 'include' && k !== 'exclude') fail(`${path}/${k}`, 'unknown selector key');
   const include = sel.include === undefined ? [] : fieldList(sel.include, `${path}/include`);
   const exclude = sel.exclude === undefined ? [] : fieldList(sel.exclude, `${path}/exclude`);
   // MongoDB cannot mix inclusion and exclusion, except for _id.
-  if (include.length > 0 && exclude.some((f) => f !== '_id')) fail(path, 'use include or exclude, not both (exclude may only add "id")');
+  if (include.length > 0 && exclude.some((f) => f !== '_id'))
+    fail(path, 'use include or exclude, not both (exclude may only add "id")');
   const projection: Doc = {};
   for (const f of include) projection[f] = 1;
   for (const f of exclude) projection[f] = 0;
   return Object.keys(projection).length > 0 ? projection : undefined;
 }
 
-export function translateCollector(c: unknown, path: string, maxResults: number): Pick<CompiledTask, 'sort' | 'skip' | 'limit'> {
+export function translateCollector(
+  c: unknown,
+  path: string,
+  maxResults: number,
+): Pick<CompiledTask, 'sort' | 'skip' | 'limit'> {
   const out: Pick<CompiledTask, 'sort' | 'skip' | 'limit'> = { limit: maxResults };
   if (c === undefined) return out;
   if (!isPlainObject(c)) fail(path, 'collector must be { sort?, skip?, limit? }');
-  const count = (v: unknown, at: string) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : fail(at, 'must be an integer >= 0'));
+  const count = (v: unknown, at: string) =>
+    Number.isInteger(v) && (v as number) >= 0 ? (v as number) : fail(at, 'must be an integer >= 0');
   for (const [k, v] of Object.entries(c)) {
     const at = `${path}/${k}`;
     if (k === 'skip') out.skip = count(v, at);
@@ -221,7 +233,8 @@ const DBNAME = /^[A-Za-z0-9_-]{1,63}$/;
 export function compileTask(task: unknown, path: string, maxResults = 1000): CompiledTask {
   if (!isPlainObject(task)) fail(path, 'a task must be an object { op, params }');
   const { op, name, params, options } = task;
-  if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op)) fail(`${path}/op`, `op must be one of ${OPS.join(' ')}`);
+  if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op))
+    fail(`${path}/op`, `op must be one of ${OPS.join(' ')}`);
   if (name !== undefined && typeof name !== 'string') fail(`${path}/name`, 'name must be a string');
   if (!isPlainObject(params)) fail(`${path}/params`, 'params is required', AgentErrorCodes.MISSING_ARGUMENT);
   const type = params.type;
@@ -232,19 +245,23 @@ export function compileTask(task: unknown, path: string, maxResults = 1000): Com
   if (options !== undefined) {
     if (!isPlainObject(options)) fail(`${path}/options`, 'options must be an object');
     if (options.dbname !== undefined) {
-      if (typeof options.dbname !== 'string' || !DBNAME.test(options.dbname)) fail(`${path}/options/dbname`, 'invalid database name');
+      if (typeof options.dbname !== 'string' || !DBNAME.test(options.dbname))
+        fail(`${path}/options/dbname`, 'invalid database name');
       t.dbname = options.dbname;
     }
   }
   const need = (k: string) => {
-    if (params[k] === undefined) fail(`${path}/params/${k}`, `${op} needs params.${k}`, AgentErrorCodes.MISSING_ARGUMENT);
+    if (params[k] === undefined)
+      fail(`${path}/params/${k}`, `${op} needs params.${k}`, AgentErrorCodes.MISSING_ARGUMENT);
   };
   const p = `${path}/params`;
   switch (t.op) {
     case 'put':
       need('values');
       t.many = Array.isArray(params.values);
-      t.docs = (t.many ? (params.values as unknown[]) : [params.values]).map((v, i) => toDocument(v, t.many ? `${p}/values/${i}` : `${p}/values`));
+      t.docs = (t.many ? (params.values as unknown[]) : [params.values]).map((v, i) =>
+        toDocument(v, t.many ? `${p}/values/${i}` : `${p}/values`),
+      );
       if (t.docs.length === 0) fail(`${p}/values`, 'nothing to put');
       break;
     case 'replace':
@@ -288,9 +305,16 @@ export function compileTasks(tasks: unknown, maxResults = 1000): CompiledItem[] 
   return tasks.map((item, i) => {
     if (!Array.isArray(item)) return compileTask(item, `/${i}`, maxResults);
     if (item.length === 0) fail(`/${i}`, 'an empty transaction');
-    const group = item.map((t, j) => (Array.isArray(t) ? fail(`/${i}/${j}`, 'transactions do not nest') : compileTask(t, `/${i}/${j}`, maxResults)));
+    const group = item.map((t, j) =>
+      Array.isArray(t) ? fail(`/${i}/${j}`, 'transactions do not nest') : compileTask(t, `/${i}/${j}`, maxResults),
+    );
     const dbs = new Set(group.map((t) => t.dbname ?? ''));
-    if (dbs.size > 1) fail(`/${i}`, 'all tasks of a transaction must use the same options.dbname', AgentErrorCodes.ARGUMENT_VALIDATION_ERROR);
+    if (dbs.size > 1)
+      fail(
+        `/${i}`,
+        'all tasks of a transaction must use the same options.dbname',
+        AgentErrorCodes.ARGUMENT_VALIDATION_ERROR,
+      );
     return group;
   });
 }

@@ -8,7 +8,14 @@
  * problems are thrown and retried by the agent's retry policy.
  */
 import { createHash } from 'node:crypto';
-import { MongoBulkWriteError, MongoClient, MongoServerError, type ClientSession, type Db, type Document } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  type ClientSession,
+  type Db,
+  type Document,
+} from 'mongodb';
 import { AgentErrorCodes, TaskError } from './agents/errors';
 import type { AgentContext, AgentImplementation, AgentInit } from './agents/types';
 import { compileTasks, fromDocument, type CompiledItem, type CompiledTask, type Doc } from './persistence-query';
@@ -31,7 +38,9 @@ export interface PersistenceOptions {
 export function persistenceOptions(init: Pick<AgentInit, 'options' | 'thredsDb'>): PersistenceOptions {
   const o = init.options;
   const dbname = typeof o.dbname === 'string' && o.dbname !== '' ? o.dbname : DEFAULT_DATA_DB;
-  const dbAllowlist = Array.isArray(o.dbAllowlist) ? o.dbAllowlist.filter((d): d is string => typeof d === 'string') : [];
+  const dbAllowlist = Array.isArray(o.dbAllowlist)
+    ? o.dbAllowlist.filter((d): d is string => typeof d === 'string')
+    : [];
   const maxResults = typeof o.maxResults === 'number' && o.maxResults > 0 ? o.maxResults : 1000;
   if (dbname === init.thredsDb || SYSTEM_DBS.has(dbname))
     throw new Error(`options.dbname "${dbname}" is Threds' own or a system database; patterns must never reach it`);
@@ -39,11 +48,20 @@ export function persistenceOptions(init: Pick<AgentInit, 'options' | 'thredsDb'>
 }
 
 /** The database a task may use, or a permanent refusal. */
-export function resolveDb(requested: string | undefined, opts: PersistenceOptions, thredsDb: string, path: string): string {
+export function resolveDb(
+  requested: string | undefined,
+  opts: PersistenceOptions,
+  thredsDb: string,
+  path: string,
+): string {
   const name = requested ?? opts.dbname;
   const allowed = name === opts.dbname || opts.dbAllowlist.includes(name);
   if (!allowed || name === thredsDb || SYSTEM_DBS.has(name))
-    throw new TaskError(`${path}/options/dbname: database "${name}" is not on this agent's allowlist`, AgentErrorCodes.UNAUTHORIZED, { path });
+    throw new TaskError(
+      `${path}/options/dbname: database "${name}" is not on this agent's allowlist`,
+      AgentErrorCodes.UNAUTHORIZED,
+      { path },
+    );
   return name;
 }
 
@@ -52,7 +70,11 @@ const TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 116
 
 function isTransient(err: unknown): boolean {
   if (!(err instanceof MongoServerError)) return true; // network, server selection, our own bugs: let retries decide
-  return TRANSIENT_CODES.has(Number(err.code)) || err.hasErrorLabel('TransientTransactionError') || err.hasErrorLabel('RetryableWriteError');
+  return (
+    TRANSIENT_CODES.has(Number(err.code)) ||
+    err.hasErrorLabel('TransientTransactionError') ||
+    err.hasErrorLabel('RetryableWriteError')
+  );
 }
 
 function describe(t: CompiledTask): string {
@@ -82,7 +104,13 @@ export function createPersistenceAgent(init: AgentInit): AgentImplementation {
     return transactions;
   }
 
-  async function run(t: CompiledTask, db: Db, messageId: string, attempt: number, session?: ClientSession): Promise<unknown> {
+  async function run(
+    t: CompiledTask,
+    db: Db,
+    messageId: string,
+    attempt: number,
+    session?: ClientSession,
+  ): Promise<unknown> {
     const coll = db.collection<Document>(t.collection);
     const now = Date.now();
     const so = session ? { session } : {};
@@ -100,7 +128,10 @@ export function createPersistenceAgent(init: AgentInit): AgentImplementation {
           await coll.insertMany(docs, { ordered: false, ...so });
         } catch (err) {
           const writeErrors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat() : [];
-          const ours = attempt > 1 && writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000 && generated.has(docs[w.index]?._id));
+          const ours =
+            attempt > 1 &&
+            writeErrors.length > 0 &&
+            writeErrors.every((w) => w.code === 11000 && generated.has(docs[w.index]?._id));
           if (!ours) throw err;
         }
         const ids = docs.map((d) => fromDocument(d._id));
@@ -131,17 +162,27 @@ export function createPersistenceAgent(init: AgentInit): AgentImplementation {
         }
         const onInsert: Doc = { created: now };
         // Without an _id in the matcher the insert would get an ObjectId; give it a string id like put does.
-        if (!('_id' in t.filter!)) onInsert._id = createHash('sha256').update(`${messageId}${t.path}`).digest('hex').slice(0, 24);
+        if (!('_id' in t.filter!))
+          onInsert._id = createHash('sha256').update(`${messageId}${t.path}`).digest('hex').slice(0, 24);
         update.$setOnInsert = onInsert;
         const r = await coll.updateOne(t.filter!, update, { upsert: true, ...so });
-        return { matchedCount: r.matchedCount, modifiedCount: r.modifiedCount, upsertedId: r.upsertedId == null ? null : fromDocument(r.upsertedId) };
+        return {
+          matchedCount: r.matchedCount,
+          modifiedCount: r.modifiedCount,
+          upsertedId: r.upsertedId == null ? null : fromDocument(r.upsertedId),
+        };
       }
       case 'replace': {
         const existing = await coll.findOne(t.filter!, { projection: { created: 1 }, ...so });
         const doc: Doc = { ...t.docs![0], created: existing?.created ?? now, modified: now };
-        if (!existing && !('_id' in t.filter!)) doc._id = createHash('sha256').update(`${messageId}${t.path}`).digest('hex').slice(0, 24);
+        if (!existing && !('_id' in t.filter!))
+          doc._id = createHash('sha256').update(`${messageId}${t.path}`).digest('hex').slice(0, 24);
         const r = await coll.replaceOne(existing ? { _id: existing._id } : t.filter!, doc, { upsert: true, ...so });
-        return { matchedCount: r.matchedCount, modifiedCount: r.modifiedCount, upsertedId: r.upsertedId == null ? null : fromDocument(r.upsertedId) };
+        return {
+          matchedCount: r.matchedCount,
+          modifiedCount: r.modifiedCount,
+          upsertedId: r.upsertedId == null ? null : fromDocument(r.upsertedId),
+        };
       }
       case 'delete': {
         const r = await coll.deleteMany(t.filter!, so);
@@ -151,16 +192,28 @@ export function createPersistenceAgent(init: AgentInit): AgentImplementation {
   }
 
   /** Runs one task; MongoDB's refusals become permanent errors that name the task. */
-  async function runOne(t: CompiledTask, db: Db, messageId: string, ctx: AgentContext, session?: ClientSession): Promise<unknown> {
+  async function runOne(
+    t: CompiledTask,
+    db: Db,
+    messageId: string,
+    ctx: AgentContext,
+    session?: ClientSession,
+  ): Promise<unknown> {
     try {
       return await run(t, db, messageId, ctx.attempt, session);
     } catch (err) {
       if (isTransient(err)) throw err;
       const e = err as MongoServerError;
-      const dup = e.code === 11000 || (err instanceof MongoBulkWriteError && [err.writeErrors].flat().some((w) => w.code === 11000));
-      throw new TaskError(`${describe(t)}: ${e.message}`, dup ? AgentErrorCodes.OBJECT_ALREADY_EXISTS : AgentErrorCodes.TASK_ERROR, {
-        path: t.path,
-      });
+      const dup =
+        e.code === 11000 ||
+        (err instanceof MongoBulkWriteError && [err.writeErrors].flat().some((w) => w.code === 11000));
+      throw new TaskError(
+        `${describe(t)}: ${e.message}`,
+        dup ? AgentErrorCodes.OBJECT_ALREADY_EXISTS : AgentErrorCodes.TASK_ERROR,
+        {
+          path: t.path,
+        },
+      );
     }
   }
 
@@ -196,10 +249,15 @@ export function createPersistenceAgent(init: AgentInit): AgentImplementation {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         ctx.heartbeat({ task: i });
         try {
-          result.push(Array.isArray(item) ? await runGroup(item, dbs[i]!, message.id, ctx) : await runOne(item, dbs[i]!, message.id, ctx));
+          result.push(
+            Array.isArray(item)
+              ? await runGroup(item, dbs[i]!, message.id, ctx)
+              : await runOne(item, dbs[i]!, message.id, ctx),
+          );
         } catch (err) {
           // Tell the thred how far a sequential run got (earlier tasks' effects stay).
-          if (err instanceof TaskError) throw new TaskError(err.message, err.code, { ...(err.details as Doc), completed: i, result });
+          if (err instanceof TaskError)
+            throw new TaskError(err.message, err.code, { ...(err.details as Doc), completed: i, result });
           throw err;
         }
       }

@@ -25,9 +25,16 @@ export interface WebhookOptions {
 /** Required: url, and secret (or secretEnv naming an environment variable, to keep it out of agents.json). */
 export function webhookOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const url = typeof o.url === 'string' ? o.url : '';
-  if (!/^https?:\/\//.test(url)) throw new AgentNotConfigured('builtin:webhook needs options.url (http:// or https://)');
-  const secret = typeof o.secret === 'string' && o.secret !== '' ? o.secret : typeof o.secretEnv === 'string' ? env[o.secretEnv] : undefined;
-  if (!secret) throw new AgentNotConfigured('builtin:webhook needs options.secret (or options.secretEnv naming a set variable)');
+  if (!/^https?:\/\//.test(url))
+    throw new AgentNotConfigured('builtin:webhook needs options.url (http:// or https://)');
+  const secret =
+    typeof o.secret === 'string' && o.secret !== ''
+      ? o.secret
+      : typeof o.secretEnv === 'string'
+        ? env[o.secretEnv]
+        : undefined;
+  if (!secret)
+    throw new AgentNotConfigured('builtin:webhook needs options.secret (or options.secretEnv naming a set variable)');
   const timeoutMs = typeof o.timeoutMs === 'number' && o.timeoutMs > 0 ? o.timeoutMs : 10_000;
   const headers: Record<string, string> = {};
   if (o.headers && typeof o.headers === 'object')
@@ -71,7 +78,10 @@ export function createWebhookAgent(init: AgentInit): AgentImplementation {
       if (res.status >= 500 || res.status === 408 || res.status === 429)
         throw new WebhookUnavailable(`webhook answered ${res.status} ${res.statusText}`);
       if (res.status < 200 || res.status >= 300)
-        throw new TaskError(`webhook answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`, AgentErrorCodes.TASK_ERROR);
+        throw new TaskError(
+          `webhook answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`,
+          AgentErrorCodes.TASK_ERROR,
+        );
       ctx.logger.debug({ status: res.status }, 'webhook delivered');
       try {
         const answer = JSON.parse(text) as { data?: unknown };

@@ -40,7 +40,10 @@ export async function startAgentWorkers(opts: AgentWorkersOptions): Promise<Agen
   const wanted = opts.only ? new Set(opts.only) : undefined;
   if (wanted) {
     const unknown = [...wanted].filter((t) => !opts.directory.agents.some((a) => a.nodeType === t));
-    if (unknown.length > 0) throw new Error(`no agent configured with nodeType ${unknown.join(', ')} in ${opts.directory.configDir}/agents.json`);
+    if (unknown.length > 0)
+      throw new Error(
+        `no agent configured with nodeType ${unknown.join(', ')} in ${opts.directory.configDir}/agents.json`,
+      );
   }
   const started: { nodeType: string; worker: Worker; impl: AgentImplementation }[] = [];
   try {
@@ -89,7 +92,9 @@ export async function startAgentWorkers(opts: AgentWorkersOptions): Promise<Agen
   }
   const runs = started.map((s) => s.worker.run());
   const running = Promise.all(runs).then(async () => {
-    await Promise.all(started.map((s) => s.impl.close?.().catch((err: unknown) => log.warn({ err }, 'agent close failed'))));
+    await Promise.all(
+      started.map((s) => s.impl.close?.().catch((err: unknown) => log.warn({ err }, 'agent close failed'))),
+    );
   });
   return {
     started: started.map((s) => s.nodeType),

@@ -31,10 +31,19 @@ export class TaskError extends Error {
  */
 export function asPermanent(err: unknown): { code: number; message: string; details?: unknown } | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { permanent?: unknown; nonRetryable?: unknown; code?: unknown; message?: unknown; details?: unknown };
+  const e = err as {
+    permanent?: unknown;
+    nonRetryable?: unknown;
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+  };
   if (e.permanent !== true && e.nonRetryable !== true) return undefined;
   const code = typeof e.code === 'number' ? e.code : AgentErrorCodes.TASK_ERROR;
-  const out: { code: number; message: string; details?: unknown } = { code, message: String(e.message ?? 'task failed') };
+  const out: { code: number; message: string; details?: unknown } = {
+    code,
+    message: String(e.message ?? 'task failed'),
+  };
   if (e.details !== undefined && !(Array.isArray(e.details) && e.details.length === 0)) out.details = e.details;
   return out;
 }

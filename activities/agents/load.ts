@@ -20,7 +20,12 @@ function isImplementation(x: unknown): x is AgentImplementation {
 export async function loadImplementation(implementation: string, init: AgentInit): Promise<AgentImplementation> {
   if (implementation.startsWith('builtin:')) {
     const factory = BUILTIN_AGENTS[implementation.slice('builtin:'.length)];
-    if (!factory) throw new Error(`unknown built-in agent "${implementation}" (known: ${Object.keys(BUILTIN_AGENTS).map((b) => `builtin:${b}`).join(', ')})`);
+    if (!factory)
+      throw new Error(
+        `unknown built-in agent "${implementation}" (known: ${Object.keys(BUILTIN_AGENTS)
+          .map((b) => `builtin:${b}`)
+          .join(', ')})`,
+      );
     return factory(init);
   }
   const file = isAbsolute(implementation) ? implementation : resolve(init.configDir, implementation);

@@ -19,7 +19,11 @@ export function replyId(nodeId: string): string {
   return `${nodeId.replace(ID_CHARS, '_').slice(0, 128 - uuid.length - 1)}-${uuid}`;
 }
 
-export function normalizeReply(reply: NonNullable<AgentReply>, request: Message, init: Pick<AgentInit, 'nodeType' | 'nodeId' | 'config'>): ThredsEvent {
+export function normalizeReply(
+  reply: NonNullable<AgentReply>,
+  request: Message,
+  init: Pick<AgentInit, 'nodeType' | 'nodeId' | 'config'>,
+): ThredsEvent {
   const source = { ...(reply.source ?? {}), id: init.nodeId, ...(init.config.name && { name: init.config.name }) };
   const out: ThredsEvent = {
     ...reply,
@@ -50,9 +54,15 @@ export function createAgentActivities(impl: AgentImplementation, init: AgentInit
   return {
     async handleMessage(message: Message): Promise<ThredsEvent | null> {
       // Without an event there is nobody to reply to: fail the call for good (the engine reports it to the thred).
-      if (!isMessage(message)) throw ApplicationFailure.nonRetryable('message without an event id and type', 'BadMessage');
+      if (!isMessage(message))
+        throw ApplicationFailure.nonRetryable('message without an event id and type', 'BadMessage');
       const act = Context.current();
-      const logger = init.logger.child({ messageId: message.id, eventId: message.event.id, thredId: message.event.thredId, attempt: act.info.attempt });
+      const logger = init.logger.child({
+        messageId: message.id,
+        eventId: message.event.id,
+        thredId: message.event.thredId,
+        attempt: act.info.attempt,
+      });
       const ctx: AgentContext = {
         nodeType: init.nodeType,
         nodeId: init.nodeId,

@@ -23,7 +23,10 @@ export interface AgentEngine {
   close(): Promise<void>;
 }
 
-export async function startAgentEngine(label: string, opts: { patterns: unknown[]; agents: AgentConfig[]; configDir: string }): Promise<AgentEngine> {
+export async function startAgentEngine(
+  label: string,
+  opts: { patterns: unknown[]; agents: AgentConfig[]; configDir: string },
+): Promise<AgentEngine> {
   const s = await connectTestServers(label);
   const store = createStore(s.db);
   await store.ensureIndexes();
@@ -43,7 +46,13 @@ export async function startAgentEngine(label: string, opts: { patterns: unknown[
     mongoUrl: s.mongoUrl,
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
   });
-  const thred: Worker = await createThredWorker({ connection, namespace: s.namespace, store, directory, taskQueue: s.taskQueue });
+  const thred: Worker = await createThredWorker({
+    connection,
+    namespace: s.namespace,
+    store,
+    directory,
+    taskQueue: s.taskQueue,
+  });
   const thredRun = thred.run();
   return {
     s,

@@ -46,7 +46,14 @@ function askPattern(id: string, agent: string) {
         condition: {
           type: 'filter',
           xpr: "$isResponseFor('ask')",
-          transform: { eventDataTemplate: { title: `answer ${id}`, content: { values: { reply: '$xpr($values)', from: '$xpr($event.source.id)', type: '$xpr($event.type)' } } } },
+          transform: {
+            eventDataTemplate: {
+              title: `answer ${id}`,
+              content: {
+                values: { reply: '$xpr($values)', from: '$xpr($event.source.id)', type: '$xpr($event.type)' },
+              },
+            },
+          },
           publish: { to: "$xpr($local('asker'))" },
         },
       },
@@ -71,7 +78,9 @@ const hook: Server = createServer((req, res) => {
     if (mode === 'reject') return void res.writeHead(422).end('no such thing');
     if (mode === 'flaky' && n === 1) return void res.writeHead(503).end();
     if (mode === 'slow' && n === 1) return void setTimeout(() => res.writeHead(200).end(), 3000);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { content: { values: { received: message.event.id, calls: n } } } }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ data: { content: { values: { received: message.event.id, calls: n } } } }));
   });
 });
 
@@ -106,7 +115,14 @@ beforeAll(async () => {
   ];
   const uav = JSON.parse(readFileSync(join(projectRoot, 'patterns/library/uav_detect.json'), 'utf8')) as object;
   e = await startAgentEngine('agents', {
-    patterns: [uav, askPattern('persist', PERSISTENCE), askPattern('custom', CUSTOM), askPattern('hook', WEBHOOK), askPattern('go', GO), askPattern('cli', CLI)],
+    patterns: [
+      uav,
+      askPattern('persist', PERSISTENCE),
+      askPattern('custom', CUSTOM),
+      askPattern('hook', WEBHOOK),
+      askPattern('go', GO),
+      askPattern('cli', CLI),
+    ],
     agents,
     configDir: resolve(projectRoot, 'examples'),
   });
@@ -114,9 +130,14 @@ beforeAll(async () => {
     goDir = mkdtempSync(join(tmpdir(), 'threds-go-agent-'));
     const bin = join(goDir, 'go-agent');
     // Go's build cache makes this a link step after the first build.
-    const build = spawnSync('go', ['build', '-o', bin, '.'], { cwd: join(projectRoot, 'examples/go-agent'), encoding: 'utf8' });
+    const build = spawnSync('go', ['build', '-o', bin, '.'], {
+      cwd: join(projectRoot, 'examples/go-agent'),
+      encoding: 'utf8',
+    });
     if (build.status !== 0) throw new Error(`go build failed: ${build.stderr}`);
-    goAgent = spawn(bin, ['-address', e.s.address, '-namespace', e.s.namespace, '-node-type', GO, '-node-id', 'go-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    goAgent = spawn(bin, ['-address', e.s.address, '-namespace', e.s.namespace, '-node-type', GO, '-node-id', 'go-1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((ready, fail) => {
       goAgent!.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && ready());
       goAgent!.on('exit', (code) => fail(new Error(`go agent exited with ${code}`)));
@@ -126,7 +147,10 @@ beforeAll(async () => {
 afterAll(async () => {
   goAgent?.kill('SIGTERM');
   if (goDir) rmSync(goDir, { recursive: true, force: true });
-  await e?.s.mongo.db(dataDb).dropDatabase().catch(() => undefined);
+  await e?.s.mongo
+    .db(dataDb)
+    .dropDatabase()
+    .catch(() => undefined);
   await e?.close();
   hook.close();
 });
@@ -176,18 +200,27 @@ describe('persistence agent through a thred', () => {
   // Events with `$` keys (matcher operators) cannot be stored by FerretDB yet (store/events.ts), so this refusal uses
   // a database outside the allowlist; persistence.test.ts covers operator refusals directly.
   it('a refused task reaches the thred participants as an error event, without retries or dead letter', async () => {
-    const { thredId } = await ask('persist', 'sensor-q', { tasks: [{ op: 'get', params: { type: 'participants' }, options: { dbname: e.s.dbName } }] });
+    const { thredId } = await ask('persist', 'sensor-q', {
+      tasks: [{ op: 'get', params: { type: 'participants' }, options: { dbname: e.s.dbName } }],
+    });
     const notice = await answerTo('sensor-q', thredId);
-    expect(notice).toMatchObject({ type: 'org.wt.tell', source: { id: 'SYSTEM' }, data: { content: { error: { code: 4101 } } } });
+    expect(notice).toMatchObject({
+      type: 'org.wt.tell',
+      source: { id: 'SYSTEM' },
+      data: { content: { error: { code: 4101 } } },
+    });
     expect(String(notice.data?.content?.error?.message)).toContain('/0/options/dbname');
     expect(await e.store.deadLetters.forThred(thredId)).toEqual([]);
   });
 
   it('uav_detect: the sensor event looks up the contact and the contact gets the advice', async () => {
-    await e.s.mongo.db(dataDb).collection<{ _id: string; sensorId: string; contactId: string }>('ContactInfo').insertMany([
-      { _id: 'c0', sensorId: 'sensor0', contactId: 'participant0' },
-      { _id: 'c1', sensorId: 'sensor1', contactId: 'participant1' },
-    ]);
+    await e.s.mongo
+      .db(dataDb)
+      .collection<{ _id: string; sensorId: string; contactId: string }>('ContactInfo')
+      .insertMany([
+        { _id: 'c0', sensorId: 'sensor0', contactId: 'participant0' },
+        { _id: 'c1', sensorId: 'sensor1', contactId: 'participant1' },
+      ]);
     const ev = evt('org.wt.sensor.detectionEvent', 'sensor_agent0', {
       data: { content: { values: { sensorId: 'sensor0', latitude: 59.9, longitude: 10.7, confidence: 0.9 } } },
     });
@@ -212,7 +245,11 @@ describe('custom agent module', () => {
   it('transient failures are retried until the agent answers', async () => {
     const { thredId } = await ask('custom', 'sensor-c', { values: { failAttempts: 2, q: 'x' } });
     const answer = await answerTo('sensor-c', thredId);
-    expect(answer.data?.content?.values).toMatchObject({ type: CUSTOM, from: 'custom-1', reply: { q: 'x', answeredOnAttempt: 3 } });
+    expect(answer.data?.content?.values).toMatchObject({
+      type: CUSTOM,
+      from: 'custom-1',
+      reply: { q: 'x', answeredOnAttempt: 3 },
+    });
   });
 
   it('a permanent failure (ctx.fail) is an immediate error event to the thred', async () => {
@@ -228,7 +265,12 @@ describe('custom agent module', () => {
     expect(letter).toMatchObject({ nodeType: CUSTOM, thredId });
     expect(letter.error).toContain('backend down');
     const notice = await answerTo('sensor-e', thredId);
-    expect(notice).toMatchObject({ type: 'org.wt.tell', thredId, source: { id: 'SYSTEM' }, data: { content: { error: { code: 5200 } } } });
+    expect(notice).toMatchObject({
+      type: 'org.wt.tell',
+      thredId,
+      source: { id: 'SYSTEM' },
+      data: { content: { error: { code: 5200 } } },
+    });
   });
 
   it('a long task heartbeats and still answers', async () => {
@@ -249,7 +291,10 @@ describe('webhook agent', () => {
   });
 
   it('retries a 5xx and a timeout', async () => {
-    for (const [mode, sender] of [['flaky', 'sensor-i'], ['slow', 'sensor-j']] as const) {
+    for (const [mode, sender] of [
+      ['flaky', 'sensor-i'],
+      ['slow', 'sensor-j'],
+    ] as const) {
       const { thredId } = await ask('hook', sender, { values: { mode } });
       const answer = await answerTo(sender, thredId);
       expect(answer.data?.content?.values).toMatchObject({ reply: { calls: 2 } });
@@ -278,17 +323,35 @@ describe('agent in another language', () => {
 describe('threds agent command', () => {
   it('runs the configured agent in its own process and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'threds-agent-cmd-'));
-    const agents = [{ nodeType: CLI, nodeIds: ['cli-1'], implementation: join(projectRoot, 'examples/custom-agent.mjs') }];
+    const agents = [
+      { nodeType: CLI, nodeIds: ['cli-1'], implementation: join(projectRoot, 'examples/custom-agent.mjs') },
+    ];
     writeFileSync(join(dir, 'agents.json'), JSON.stringify(agents));
-    const env = { ...process.env, THREDS_CONFIG_DIR: dir, MONGO_DB: e.s.dbName, THREDS_JWT_SECRET: 'x'.repeat(32), LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      THREDS_CONFIG_DIR: dir,
+      MONGO_DB: e.s.dbName,
+      THREDS_JWT_SECRET: 'x'.repeat(32),
+      LOG_LEVEL: 'warn',
+    };
     try {
-      const unknown = spawnSync(process.execPath, ['bin/threds.mjs', 'agent', 'no.such.agent'], { cwd: projectRoot, env, encoding: 'utf8' });
+      const unknown = spawnSync(process.execPath, ['bin/threds.mjs', 'agent', 'no.such.agent'], {
+        cwd: projectRoot,
+        env,
+        encoding: 'utf8',
+      });
       expect(unknown.status).toBe(1);
       expect(unknown.stderr).toContain('no agent configured with nodeType no.such.agent');
 
-      const child = spawn(process.execPath, ['bin/threds.mjs', 'agent', CLI], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['bin/threds.mjs', 'agent', CLI], {
+        cwd: projectRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      await new Promise<void>((ready) => child.stdout.on('data', (d: Buffer) => d.toString().includes('polling') && ready()));
+      await new Promise<void>((ready) =>
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('polling') && ready()),
+      );
       const { thredId } = await ask('cli', 'sensor-cli', { values: { q: 'cli' } });
       const answer = await answerTo('sensor-cli', thredId);
       expect(answer.data?.content?.values).toMatchObject({ type: CLI, from: 'cli-1', reply: { q: 'cli' } });

@@ -31,7 +31,17 @@ const ctx = (attempt = 1): AgentContext => ({
 });
 
 function message(tasks: unknown, id = `m${++n}`): Message {
-  return { id, to: ['org.wt.persistence'], event: { id: `e${n}`, type: 'org.wt.tell', source: { id: 'SYSTEM' }, thredId: 't1', data: { content: { tasks: tasks as unknown[] } } } };
+  return {
+    id,
+    to: ['org.wt.persistence'],
+    event: {
+      id: `e${n}`,
+      type: 'org.wt.tell',
+      source: { id: 'SYSTEM' },
+      thredId: 't1',
+      data: { content: { tasks: tasks as unknown[] } },
+    },
+  };
 }
 
 async function run(tasks: unknown, attempt = 1, id?: string): Promise<unknown[]> {
@@ -50,7 +60,10 @@ async function refused(tasks: unknown): Promise<TaskError> {
 }
 
 const put = (type: string, values: unknown) => ({ op: 'put', params: { type, values } });
-const get = (type: string, matcher?: unknown, extra: object = {}) => ({ op: 'get', params: { type, ...(matcher !== undefined && { matcher }), ...extra } });
+const get = (type: string, matcher?: unknown, extra: object = {}) => ({
+  op: 'get',
+  params: { type, ...(matcher !== undefined && { matcher }), ...extra },
+});
 
 beforeAll(async () => {
   mongo = await MongoClient.connect(mongoUrl);
@@ -67,14 +80,24 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await agent?.close?.();
-  for (const db of [dataDb, otherDb]) await mongo?.db(db).dropDatabase().catch(() => undefined);
+  for (const db of [dataDb, otherDb])
+    await mongo
+      ?.db(db)
+      .dropDatabase()
+      .catch(() => undefined);
   await mongo?.close();
 });
 
 describe('ops', () => {
   it('put one and many (given and generated ids, stamps), getOne, get, count', async () => {
     const before = Date.now();
-    const [one, many] = await run([put('Item', { id: 'i1', name: 'one', n: 1, created: 0, _id: 'ignored' }), put('Item', [{ name: 'two', n: 2 }, { id: 'i3', name: 'three', n: 3 }])]);
+    const [one, many] = await run([
+      put('Item', { id: 'i1', name: 'one', n: 1, created: 0, _id: 'ignored' }),
+      put('Item', [
+        { name: 'two', n: 2 },
+        { id: 'i3', name: 'three', n: 3 },
+      ]),
+    ]);
     expect(one).toBe('i1');
     expect(many).toEqual([expect.stringMatching(/^[0-9a-f]{24}$/), 'i3']);
     const [doc, all, count, none] = await run([
@@ -105,7 +128,12 @@ describe('ops', () => {
   });
 
   it('update (all matches) with every values operator, $now stamps', async () => {
-    await run([put('U', [{ id: 'u1', k: 'x', n: 1, p: 2, lo: 5, hi: 5, tags: ['a'], log: [] }, { id: 'u2', k: 'x', n: 10, p: 1, lo: 5, hi: 5, tags: [], log: [] }])]);
+    await run([
+      put('U', [
+        { id: 'u1', k: 'x', n: 1, p: 2, lo: 5, hi: 5, tags: ['a'], log: [] },
+        { id: 'u2', k: 'x', n: 10, p: 1, lo: 5, hi: 5, tags: [], log: [] },
+      ]),
+    ]);
     const t0 = Date.now();
     const [res] = await run([
       {
@@ -113,33 +141,50 @@ describe('ops', () => {
         params: {
           type: 'U',
           matcher: { k: 'x' },
-          values: { label: 'L', $inc: { n: 2 }, $mul: { p: 3 }, $min: { lo: 1 }, $max: { hi: 9 }, $push: { log: 'e1' }, $add: { tags: 'a' }, $now: ['seenAt'] },
+          values: {
+            label: 'L',
+            $inc: { n: 2 },
+            $mul: { p: 3 },
+            $min: { lo: 1 },
+            $max: { hi: 9 },
+            $push: { log: 'e1' },
+            $add: { tags: 'a' },
+            $now: ['seenAt'],
+          },
         },
       },
     ]);
     expect(res).toEqual({ matchedCount: 2, modifiedCount: 2 });
-    const [[u1, u2]] = (await run([get('U', undefined, { collector: { sort: [{ field: 'id' }] } })])) as [Record<string, unknown>[]];
+    const [[u1, u2]] = (await run([get('U', undefined, { collector: { sort: [{ field: 'id' }] } })])) as [
+      Record<string, unknown>[],
+    ];
     expect(u1).toMatchObject({ label: 'L', n: 3, p: 6, lo: 1, hi: 9, log: ['e1'], tags: ['a'] });
     expect(u2).toMatchObject({ label: 'L', n: 12, p: 3, tags: ['a'] });
     expect(u1!.seenAt).toBeGreaterThanOrEqual(t0);
     expect(u1!.modified).toBeGreaterThanOrEqual(t0);
-    expect(u1!.created).toBeLessThan(u1!.modified as number + 1);
+    expect(u1!.created).toBeLessThan((u1!.modified as number) + 1);
     await run([{ op: 'update', params: { type: 'U', matcher: { id: 'u1' }, values: { $remove: { tags: 'a' } } } }]);
     const [after] = await run([{ op: 'getOne', params: { type: 'U', matcher: { id: 'u1' } } }]);
     expect(after).toMatchObject({ tags: [] });
     // update never inserts
-    expect(await run([{ op: 'update', params: { type: 'U', matcher: { id: 'zz' }, values: { a: 1 } } }])).toEqual([{ matchedCount: 0, modifiedCount: 0 }]);
+    expect(await run([{ op: 'update', params: { type: 'U', matcher: { id: 'zz' }, values: { a: 1 } } }])).toEqual([
+      { matchedCount: 0, modifiedCount: 0 },
+    ]);
     expect(await run([{ op: 'count', params: { type: 'U', matcher: {} } }])).toEqual([2]);
   });
 
   it('upsert inserts then updates one; replace replaces one (keeping created) or inserts', async () => {
     const [ins] = await run([{ op: 'upsert', params: { type: 'Up', matcher: { key: 'k1' }, values: { v: 1 } } }]);
     expect(ins).toMatchObject({ matchedCount: 0, upsertedId: expect.any(String) });
-    const [upd] = await run([{ op: 'upsert', params: { type: 'Up', matcher: { key: 'k1' }, values: { $inc: { v: 1 } } } }]);
+    const [upd] = await run([
+      { op: 'upsert', params: { type: 'Up', matcher: { key: 'k1' }, values: { $inc: { v: 1 } } } },
+    ]);
     expect(upd).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedId: null });
     const [byId] = await run([{ op: 'upsert', params: { type: 'Up', matcher: { id: 'fixed' }, values: { v: 7 } } }]);
     expect(byId).toMatchObject({ upsertedId: 'fixed' });
-    const [docs] = (await run([get('Up', undefined, { collector: { sort: [{ field: 'v' }] } })])) as [Record<string, unknown>[]];
+    const [docs] = (await run([get('Up', undefined, { collector: { sort: [{ field: 'v' }] } })])) as [
+      Record<string, unknown>[],
+    ];
     expect(docs.map((d) => [d.key, d.v])).toEqual([
       ['k1', 2],
       [undefined, 7],
@@ -147,12 +192,16 @@ describe('ops', () => {
     expect(docs[0]!.created).toEqual(expect.any(Number));
 
     const created = docs[0]!.created;
-    const [rep] = await run([{ op: 'replace', params: { type: 'Up', matcher: { key: 'k1' }, values: { key: 'k1', w: 'new' } } }]);
+    const [rep] = await run([
+      { op: 'replace', params: { type: 'Up', matcher: { key: 'k1' }, values: { key: 'k1', w: 'new' } } },
+    ]);
     expect(rep).toMatchObject({ matchedCount: 1 });
     const [replaced] = await run([{ op: 'getOne', params: { type: 'Up', matcher: { key: 'k1' } } }]);
     expect(replaced).toMatchObject({ id: docs[0]!.id, key: 'k1', w: 'new', created });
     expect(replaced).not.toHaveProperty('v');
-    const [repIns] = await run([{ op: 'replace', params: { type: 'Up', matcher: { key: 'k2' }, values: { key: 'k2' } } }]);
+    const [repIns] = await run([
+      { op: 'replace', params: { type: 'Up', matcher: { key: 'k2' }, values: { key: 'k2' } } },
+    ]);
     expect(repIns).toMatchObject({ matchedCount: 0, upsertedId: expect.any(String) });
   });
 
@@ -175,7 +224,10 @@ describe('matchers, selector, collector', () => {
       ]),
     ]);
   });
-  const ids = async (matcher: unknown) => ((await run([get('M', matcher, { collector: { sort: [{ field: 'id' }] } })]))[0] as { id: string }[]).map((d) => d.id);
+  const ids = async (matcher: unknown) =>
+    ((await run([get('M', matcher, { collector: { sort: [{ field: 'id' }] } })]))[0] as { id: string }[]).map(
+      (d) => d.id,
+    );
 
   it.each([
     [{ age: { $gt: 40 } }, ['c', 'd']],
@@ -220,7 +272,10 @@ describe('matchers, selector, collector', () => {
       [[get('M', { name: { $regex: '.*' } })], '/0/params/matcher/name/$regex'],
       [[get('M', { $expr: { $eq: [1, 1] } })], '/0/params/matcher/$expr'],
       [[{ op: 'update', params: { type: 'M', matcher: {}, values: { $set: { age: 0 } } } }], '/0/params/values/$set'],
-      [[{ op: 'update', params: { type: 'M', matcher: {}, values: { $unset: { age: 1 } } } }], '/0/params/values/$unset'],
+      [
+        [{ op: 'update', params: { type: 'M', matcher: {}, values: { $unset: { age: 1 } } } }],
+        '/0/params/values/$unset',
+      ],
       [[put('M', { id: 'z', evil: { $where: 'x' } })], '/0/params/values/evil/$where'],
     ] as const) {
       const err = await refused([put('M', { id: 'never' }), ...tasks]);
@@ -250,7 +305,11 @@ describe('databases and groups', () => {
   it('a nested array is one group with its own result array (sequential on a server without transactions)', async () => {
     const [single, group] = await run([
       { op: 'count', params: { type: 'G', matcher: {} } },
-      [put('G', { id: 'g1', n: 1 }), { op: 'update', params: { type: 'G', matcher: { id: 'g1' }, values: { $inc: { n: 1 } } } }, { op: 'getOne', params: { type: 'G', matcher: { id: 'g1' } } }],
+      [
+        put('G', { id: 'g1', n: 1 }),
+        { op: 'update', params: { type: 'G', matcher: { id: 'g1' }, values: { $inc: { n: 1 } } } },
+        { op: 'getOne', params: { type: 'G', matcher: { id: 'g1' } } },
+      ],
     ]);
     expect(single).toBe(0);
     expect(group).toEqual(['g1', { matchedCount: 1, modifiedCount: 1 }, expect.objectContaining({ id: 'g1', n: 2 })]);

@@ -156,7 +156,9 @@ describe('selector and collector', () => {
   });
 
   it('builds sort/skip/limit, capped by maxResults', () => {
-    expect(translateCollector({ sort: [{ field: 'n', desc: true }, { field: 'id' }], skip: 2, limit: 5 }, '', 100)).toEqual({
+    expect(
+      translateCollector({ sort: [{ field: 'n', desc: true }, { field: 'id' }], skip: 2, limit: 5 }, '', 100),
+    ).toEqual({
       sort: [
         ['n', -1],
         ['_id', 1],
@@ -167,21 +169,33 @@ describe('selector and collector', () => {
     expect(translateCollector({ limit: 5000 }, '', 100).limit).toBe(100);
     expect(translateCollector(undefined, '', 100)).toEqual({ limit: 100 });
     expect(refusal(() => translateCollector({ skip: -1 }, '/c', 100)).message).toContain('/c/skip');
-    expect(refusal(() => translateCollector({ sort: [{ field: '$natural' }] }, '', 100)).message).toMatch(/not allowed/);
+    expect(refusal(() => translateCollector({ sort: [{ field: '$natural' }] }, '', 100)).message).toMatch(
+      /not allowed/,
+    );
   });
 });
 
 describe('tasks', () => {
   it('compiles each op with its required params', () => {
-    expect(compileTask({ op: 'put', params: { type: 'C', values: { id: 'c1', a: 1, _id: 'x', modified: 3 } } }, '/0')).toMatchObject({
+    expect(
+      compileTask({ op: 'put', params: { type: 'C', values: { id: 'c1', a: 1, _id: 'x', modified: 3 } } }, '/0'),
+    ).toMatchObject({
       op: 'put',
       collection: 'C',
       many: false,
       docs: [{ _id: 'c1', a: 1 }],
     });
-    expect(compileTask({ op: 'put', params: { type: 'C', values: [{ a: 1 }, { a: 2 }] } }, '/0')).toMatchObject({ many: true, docs: [{ a: 1 }, { a: 2 }] });
-    expect(compileTask({ op: 'get', name: 'g', params: { type: 'C' }, options: { dbname: 'demo' } }, '/1')).toMatchObject({ filter: {}, name: 'g', dbname: 'demo', limit: 1000 });
-    expect(compileTask({ op: 'replace', params: { type: 'C', matcher: { id: 'c1' }, values: { id: 'c1', b: 2 } } }, '/2').docs).toEqual([{ b: 2 }]);
+    expect(compileTask({ op: 'put', params: { type: 'C', values: [{ a: 1 }, { a: 2 }] } }, '/0')).toMatchObject({
+      many: true,
+      docs: [{ a: 1 }, { a: 2 }],
+    });
+    expect(
+      compileTask({ op: 'get', name: 'g', params: { type: 'C' }, options: { dbname: 'demo' } }, '/1'),
+    ).toMatchObject({ filter: {}, name: 'g', dbname: 'demo', limit: 1000 });
+    expect(
+      compileTask({ op: 'replace', params: { type: 'C', matcher: { id: 'c1' }, values: { id: 'c1', b: 2 } } }, '/2')
+        .docs,
+    ).toEqual([{ b: 2 }]);
     for (const [op, missing] of [
       ['put', 'values'],
       ['update', 'matcher'],
@@ -197,16 +211,37 @@ describe('tasks', () => {
 
   it('refuses unknown ops, bad collections and database names', () => {
     expect(refusal(() => compileTask({ op: 'drop', params: { type: 'C' } }, '/0')).message).toContain('/0/op');
-    expect(refusal(() => compileTask({ op: 'get', params: { type: 'system.users' } }, '/0')).message).toContain('/0/params/type');
-    expect(refusal(() => compileTask({ op: 'get', params: { type: '$cmd' } }, '/0')).message).toContain('/0/params/type');
-    expect(refusal(() => compileTask({ op: 'get', params: { type: 'C' }, options: { dbname: 'a.b' } }, '/0')).message).toContain('dbname');
+    expect(refusal(() => compileTask({ op: 'get', params: { type: 'system.users' } }, '/0')).message).toContain(
+      '/0/params/type',
+    );
+    expect(refusal(() => compileTask({ op: 'get', params: { type: '$cmd' } }, '/0')).message).toContain(
+      '/0/params/type',
+    );
+    expect(
+      refusal(() => compileTask({ op: 'get', params: { type: 'C' }, options: { dbname: 'a.b' } }, '/0')).message,
+    ).toContain('dbname');
   });
 
   it('groups nested arrays, one database per group', () => {
-    const items = compileTasks([{ op: 'count', params: { type: 'C' } }, [{ op: 'count', params: { type: 'C' } }, { op: 'count', params: { type: 'D' } }]]);
+    const items = compileTasks([
+      { op: 'count', params: { type: 'C' } },
+      [
+        { op: 'count', params: { type: 'C' } },
+        { op: 'count', params: { type: 'D' } },
+      ],
+    ]);
     expect(Array.isArray(items[1])).toBe(true);
     expect((items[1] as { path: string }[]).map((t) => t.path)).toEqual(['/1/0', '/1/1']);
-    expect(refusal(() => compileTasks([[{ op: 'count', params: { type: 'C' }, options: { dbname: 'x' } }, { op: 'count', params: { type: 'C' } }]])).code).toBe(4200);
+    expect(
+      refusal(() =>
+        compileTasks([
+          [
+            { op: 'count', params: { type: 'C' }, options: { dbname: 'x' } },
+            { op: 'count', params: { type: 'C' } },
+          ],
+        ]),
+      ).code,
+    ).toBe(4200);
     expect(refusal(() => compileTasks([[[{ op: 'count', params: { type: 'C' } }]]])).message).toMatch(/do not nest/);
     expect(refusal(() => compileTasks(undefined)).code).toBe(4202);
     expect(refusal(() => compileTasks([])).code).toBe(5200);
@@ -229,5 +264,10 @@ describe('databases', () => {
 
 it('turns stored documents into plain JSON', () => {
   const d = new Date(1764300000000);
-  expect(fromDocument({ _id: 'a', at: d, nested: { _id: 'keep' }, list: [d] })).toEqual({ id: 'a', at: 1764300000000, nested: { _id: 'keep' }, list: [1764300000000] });
+  expect(fromDocument({ _id: 'a', at: d, nested: { _id: 'keep' }, list: [d] })).toEqual({
+    id: 'a',
+    at: 1764300000000,
+    nested: { _id: 'keep' },
+    list: [1764300000000],
+  });
 });
