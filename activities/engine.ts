@@ -1,6 +1,6 @@
 /**
- * The thred's bookkeeping, run as ONE local activity per handled event so a step costs a single marker in the
- * workflow history: resolve addresses, store outbound events, fill the outbox, push to live sessions, append the
+ * The thred's bookkeeping, run as ONE local activity per batch of steps (often one handled event) so it costs a
+ * single marker in the workflow history: resolve addresses, store outbound events, fill the outbox, push to live sessions, append the
  * transition log, write the thred snapshot (the read model behind GET /threds and the router's unbound index), record
  * dead letters, and release the pattern's instance slot when the thred ends. Every write is keyed by thred, step and
  * event ids, so a re-run after a crash writes nothing twice.
@@ -11,9 +11,14 @@ import type { Directory } from '../store/directory';
 import { resolveAddresses } from './addresses';
 import { planPushes, type Pusher } from './delivery';
 
-export interface StepRecord {
+export interface StepBatch {
   thredId: string;
   pattern: { id: string; name?: string };
+  /** In the order the thred took them. */
+  steps: StepRecord[];
+}
+
+export interface StepRecord {
   /** Monotonic per thred across continue-as-new (handled items so far): versions the snapshot and keys the log. */
   step: number;
   time: number;
@@ -29,7 +34,7 @@ export interface StepRecord {
 }
 
 export interface StepResult {
-  /** Resolved human recipients of this step's messages: the workflow adds them to the thred's participants. */
+  /** Resolved human recipients of the batch's messages: the workflow adds them to the thred's participants. */
   recipients: string[];
 }
 
@@ -53,68 +58,78 @@ export function createEngineActivities(deps: EngineDeps) {
   }
 
   return {
-    async recordStep(rec: StepRecord): Promise<StepResult> {
-      const book = {
-        thredParticipants: rec.state.participants,
-        groups: directory.groups,
-        withRole,
-        live: () => store.sessions.liveParticipants(),
-        agentIds,
-      };
-      const resolved: { message: Message; recipients: string[] }[] = [];
+    async recordSteps({ thredId, pattern, steps }: StepBatch): Promise<StepResult> {
+      const resolved: { message: Message; recipients: string[]; time: number }[] = [];
       const recipients = new Set<string>();
-      for (const { message } of rec.messages) {
-        const { ids, unknown } = await resolveAddresses(message.to, book);
-        if (unknown.length > 0) log('unknown group addresses resolve to nobody', { thredId: rec.thredId, unknown });
-        resolved.push({ message: { ...message, to: ids }, recipients: ids });
-        ids.forEach((id) => recipients.add(id));
+      const writes: Promise<unknown>[] = [];
+      for (const rec of steps) {
+        // $thred includes recipients added by earlier steps of this batch (the workflow adds them after the batch).
+        const book = {
+          thredParticipants: [...new Set([...rec.state.participants, ...recipients])],
+          groups: directory.groups,
+          withRole,
+          live: () => store.sessions.liveParticipants(),
+          agentIds,
+        };
+        for (const { message } of rec.messages) {
+          const { ids, unknown } = await resolveAddresses(message.to, book);
+          if (unknown.length > 0) log('unknown group addresses resolve to nobody', { thredId, unknown });
+          resolved.push({ message: { ...message, to: ids }, recipients: ids, time: rec.time });
+          ids.forEach((id) => recipients.add(id));
+        }
+        // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
+        for (const err of rec.errors) {
+          const { ids } = await resolveAddresses(err.to ?? ['$thred'], book);
+          const people = ids.filter((id) => !agentIds.has(id));
+          resolved.push({ message: { id: err.event.id, to: people, event: err.event }, recipients: people, time: rec.time });
+        }
+        writes.push(
+          ...rec.agentMessages.map((m) => store.events.saveOutbound(m.event, m.to, rec.time)),
+          ...rec.deadLetters.map((d) =>
+            store.deadLetters.add({
+              _id: d.message.id,
+              thredId,
+              nodeType: d.nodeType,
+              message: d.message,
+              error: d.error,
+              createdAt: rec.time,
+            }),
+          ),
+        );
       }
-      // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
-      for (const err of rec.errors) {
-        const { ids } = await resolveAddresses(err.to ?? ['$thred'], book);
-        const people = ids.filter((id) => !agentIds.has(id));
-        resolved.push({ message: { id: `${err.event.id}`, to: people, event: err.event }, recipients: people });
-      }
-
-      await Promise.all([
-        ...resolved.map(({ message, recipients: to }) => store.events.saveOutbound(message.event, to, rec.time)),
-        ...rec.agentMessages.map((m) => store.events.saveOutbound(m.event, m.to, rec.time)),
-        ...resolved.map(({ message, recipients: to }) => store.outbox.add(message, to, rec.time)),
+      writes.push(
+        ...resolved.map(({ message, recipients: to, time }) => store.events.saveOutbound(message.event, to, time)),
+        ...resolved.map(({ message, recipients: to, time }) => store.outbox.add(message, to, time)),
         store.thredLog.append(
-          rec.logs.map((l, i) => ({
-            _id: `${rec.thredId}:${rec.step}:${i}`,
-            thredId: rec.thredId,
-            seq: rec.step,
-            kind: l.kind,
-            from: l.from,
-            to: l.to,
-            ...(l.eventId !== undefined && { eventId: l.eventId }),
-            ...(l.reaction !== undefined && { reaction: l.reaction }),
-            ...(l.detail !== undefined && { detail: l.detail }),
-            time: rec.time,
-          })),
+          steps.flatMap((rec) =>
+            rec.logs.map((l, i) => ({
+              _id: `${thredId}:${rec.step}:${i}`,
+              thredId,
+              seq: rec.step,
+              kind: l.kind,
+              from: l.from,
+              to: l.to,
+              ...(l.eventId !== undefined && { eventId: l.eventId }),
+              ...(l.reaction !== undefined && { reaction: l.reaction }),
+              ...(l.detail !== undefined && { detail: l.detail }),
+              time: rec.time,
+            })),
+          ),
         ),
-        ...rec.deadLetters.map((d) =>
-          store.deadLetters.add({
-            _id: d.message.id,
-            thredId: rec.thredId,
-            nodeType: d.nodeType,
-            message: d.message,
-            error: d.error,
-            createdAt: rec.time,
-          }),
-        ),
-      ]);
+      );
+      await Promise.all(writes);
+      const last = steps[steps.length - 1]!;
 
-      const participants = [...new Set([...rec.state.participants, ...recipients])].filter((p) => !agentIds.has(p));
-      const s = rec.state;
+      // Only the last state matters for the read model (versioned, so a late retry never goes backwards).
+      const s = last.state;
+      const participants = [...new Set([...s.participants, ...recipients])].filter((p) => !agentIds.has(p));
       await store.threds.save({
-        _id: rec.thredId,
-        patternId: rec.pattern.id,
-        ...(rec.pattern.name !== undefined && { patternName: rec.pattern.name }),
+        _id: thredId,
+        patternId: pattern.id,
+        ...(pattern.name !== undefined && { patternName: pattern.name }),
         status: s.status,
         reaction: s.reaction,
-        acceptsUnbound: s.status === 'active' && rec.acceptsUnbound,
+        acceptsUnbound: s.status === 'active' && last.acceptsUnbound,
         participants,
         locals: s.locals,
         ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
@@ -123,9 +138,9 @@ export function createEngineActivities(deps: EngineDeps) {
         startTime: s.startTime,
         updateTime: s.updateTime,
         ...(s.endTime !== undefined && { endTime: s.endTime }),
-        version: rec.step,
+        version: last.step,
       });
-      if (s.status !== 'active') await store.instances.release(rec.thredId);
+      if (s.status !== 'active') await store.instances.release(thredId);
 
       if (deps.push && resolved.some((r) => r.recipients.length > 0)) {
         const sessions = await store.sessions.forParticipants([...new Set(resolved.flatMap((r) => r.recipients))]);

@@ -4,7 +4,7 @@ import type { Directory } from '../store/directory';
 import { createEngineActivities } from './engine';
 import type { Pusher } from './delivery';
 
-export { createEngineActivities, type EngineActivities, type StepRecord } from './engine';
+export { createEngineActivities, type EngineActivities, type StepBatch, type StepRecord } from './engine';
 export { httpPusher, type Pusher } from './delivery';
 export { AGENT_ACTIVITY_NAME, type AgentActivities } from './agent-contract';
 

@@ -99,14 +99,23 @@ export function createRouter(deps: RouterDeps) {
     return { eventId: event.id, thredIds: [thredId], started: [], refused: [] };
   }
 
-  async function startThred(pattern: Pattern & { id: string }, event: ThredsEvent, result: RouteResult): Promise<void> {
+  /**
+   * `firstDelivery`: the event store had not seen this id. Signal-with-start cannot say whether it created the
+   * workflow (Temporal refuses conflict policy FAIL for it), so a re-sent event is reported in `thredIds`, not `started`.
+   */
+  async function startThred(
+    pattern: Pattern & { id: string },
+    event: ThredsEvent,
+    result: RouteResult,
+    firstDelivery: boolean,
+  ): Promise<void> {
     const thredId = `${pattern.id}_${event.id}`;
-    const admission = await store.instances.admit(
-      pattern.id,
-      thredId,
-      { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 },
-      now(),
-    );
+    const limits = { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 };
+    // Unlimited patterns (the common case) skip the slot bookkeeping: two round trips less per start.
+    const limited = limits.maxInstances > 0 || limits.instanceInterval > 0;
+    const admission = limited
+      ? await store.instances.admit(pattern.id, thredId, limits, now())
+      : ({ ok: true, already: false } as const);
     if (!admission.ok) {
       result.refused.push({ patternId: pattern.id, code: ErrorCodes.PATTERN_LIMIT, reason: admission.reason });
       await store.thredLog.append([
@@ -132,7 +141,8 @@ export function createRouter(deps: RouterDeps) {
         args: [input],
         signal: eventSignal,
         signalArgs: [{ ...event, thredId }],
-        // An event re-sent after its thred ended must not start it again.
+        // An event re-sent after its thred ended must not start it again (while it runs, signal-with-start only
+        // signals it, and the thred drops the duplicate id).
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [
           { key: ThredPattern, value: pattern.id },
@@ -143,7 +153,7 @@ export function createRouter(deps: RouterDeps) {
         staticSummary: `Thred of pattern ${pattern.name ?? pattern.id}, started by ${event.type} from ${event.source.id}`,
       });
     } catch (err) {
-      if (!admission.already) await store.instances.release(thredId);
+      if (limited && !admission.already) await store.instances.release(thredId);
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         result.thredIds.push(thredId); // the duplicate of an event its thred already handled
         return;
@@ -152,16 +162,16 @@ export function createRouter(deps: RouterDeps) {
     }
     await store.events.linkToThred(event.id, thredId);
     result.thredIds.push(thredId);
-    if (!admission.already) result.started.push(thredId);
+    if (!admission.already && firstDelivery) result.started.push(thredId);
   }
 
-  async function routeUnbound(event: ThredsEvent): Promise<RouteResult> {
+  async function routeUnbound(event: ThredsEvent, firstDelivery: boolean): Promise<RouteResult> {
     const result: RouteResult = { eventId: event.id, thredIds: [], started: [], refused: [] };
     const patterns = await activePatterns();
     const c = ctx();
     const matching: StoredPattern[] = [];
     for (const p of patterns) if (await startsThred(p, event, c)) matching.push(p);
-    await Promise.all(matching.map((p) => startThred(p, event, result)));
+    await Promise.all(matching.map((p) => startThred(p, event, result, firstDelivery)));
 
     // Running threds whose current reaction takes unbound events; those this event just started already have it.
     const running = (await store.threds.acceptingUnbound()).filter((t) => !result.thredIds.includes(t._id));
@@ -186,8 +196,8 @@ export function createRouter(deps: RouterDeps) {
   return {
     /** Stores and routes one event. Throws RouteError for 404/409; other errors mean a server is unavailable. */
     async route(event: ThredsEvent): Promise<RouteResult> {
-      await store.events.saveInbound(event, now());
-      return event.thredId ? routeBound(event as ThredsEvent & { thredId: string }) : routeUnbound(event);
+      const firstDelivery = await store.events.saveInbound(event, now());
+      return event.thredId ? routeBound(event as ThredsEvent & { thredId: string }) : routeUnbound(event, firstDelivery);
     },
     invalidatePatterns(): void {
       cache = undefined;

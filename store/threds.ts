@@ -37,13 +37,11 @@ export function createThredStore(db: Db) {
     /** Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). */
     async save(record: ThredRecord): Promise<void> {
       const { _id, ...rest } = record;
-      const res = await coll.updateOne({ _id, version: { $lte: record.version } }, { $set: rest });
-      if (res.matchedCount === 0) {
-        // Either absent (insert) or newer (keep). insertOne fails with a duplicate key in the second case.
-        await coll.insertOne(record).catch((err: unknown) => {
-          if (!isDuplicateKey(err)) throw err;
-        });
-      }
+      // One round trip: updates an older version, inserts a new thred; when a newer version is stored the filter
+      // misses and the upsert's insert fails on the duplicate _id — which means "keep the newer one".
+      await coll.updateOne({ _id, version: { $lte: record.version } }, { $set: rest }, { upsert: true }).catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+      });
     },
     async get(id: string): Promise<ThredRecord | null> {
       return coll.findOne({ _id: id });

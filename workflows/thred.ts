@@ -128,22 +128,32 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   setHandler(stateQuery, snapshot);
 
   // 3. The loop ---------------------------------------------------------------------------------------------------
+  // Items are decided one at a time, in order, but their bookkeeping is recorded per batch: everything queued when
+  // the loop wakes goes through the interpreter, then ONE local activity records all the steps. A step that sends
+  // messages ends its batch, because the next step may address the recipients it adds ($thred, broadcast, echo).
   const carriedTimer = input.carried?.timer;
+  let batch: Batch = newBatch();
   if (carriedTimer) {
     startTimer(carriedTimer.reaction, carriedTimer.generation, Math.max(1, carriedTimer.dueAt - Date.now()));
   } else if (!input.carried) {
     if (input.spawn?.event) queue.unshift({ kind: 'event', event: input.spawn.event });
-    await apply({ state, effects: initialEffects(pattern, state), matched: false });
+    collect({ state, effects: initialEffects(pattern, state), matched: false }); // recorded with the first batch
   }
 
   while (state.status !== 'terminated') {
     // Under sustained load the queue never empties: continue-as-new then carries it (signals are synchronous, so
     // the queue holds all accepted events; update callers are waited for, since their handlers cannot be carried).
-    await condition(() => queue.length > 0 || readyToContinueAsNew());
-    if (readyToContinueAsNew()) break;
+    if (batch.records.length === 0) await condition(() => queue.length > 0 || readyToContinueAsNew());
+    if (queue.length === 0 || readyToContinueAsNew()) {
+      await flush();
+      if (readyToContinueAsNew()) break;
+      continue;
+    }
     await handle(queue.shift()!);
     handledThisRun++;
+    if (batch.endsHere || batch.records.length >= MAX_BATCH || queue.length === 0) await flush();
   }
+  await flush();
 
   // 4. The end ----------------------------------------------------------------------------------------------------
   if (state.status !== 'terminated') {
@@ -188,22 +198,23 @@ export async function thred(input: ThredInput): Promise<ThredState> {
         }
         const result = await react(pattern, state, item.event, ctx());
         if (item.offered) offerResults.set(item.event.id, result.matched);
-        await apply(result);
+        collect(result);
         return;
       }
       case 'expire':
-        await apply(await expire(pattern, state, { reaction: item.reaction, generation: item.generation }, ctx()));
+        collect(await expire(pattern, state, { reaction: item.reaction, generation: item.generation }, ctx()));
         return;
       case 'agent-failed':
-        await apply(agentFailure(pattern, state, item.message, item.error, ctx()), [item]);
+        collect(agentFailure(pattern, state, item.message, item.error, ctx()), [item]);
         return;
       case 'control': {
         const result =
           item.request.op === 'terminate'
             ? terminateThred(pattern, state, item.request.reason ?? 'terminated by request', ctx())
             : await forceTransition(pattern, state, item.request.transition, ctx());
-        await apply(result);
-        controlResults.set(item.id, snapshot());
+        collect(result);
+        batch.controls.push(item.id); // answered after the batch is recorded
+        batch.endsHere = true;
         return;
       }
       default: {
@@ -213,12 +224,10 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     }
   }
 
-  /** Carries out one step's effects; bookkeeping goes to one local activity. */
-  async function apply(result: Step, failed: Extract<QueueItem, { kind: 'agent-failed' }>[] = []): Promise<void> {
+  /** Takes one step: the new state, its commands (timers, agent calls) at once, its bookkeeping into the batch. */
+  function collect(result: Step, failed: Extract<QueueItem, { kind: 'agent-failed' }>[] = []): void {
     state = result.state;
     const rec: StepRecord = {
-      thredId,
-      pattern: { id: patternId, ...(pattern.name !== undefined && { name: pattern.name }) },
       step: ++step,
       time: Date.now(),
       state,
@@ -229,14 +238,25 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       agentMessages: [],
       deadLetters: failed.map((f) => ({ message: f.message, nodeType: f.nodeType, error: f.error })),
     };
-    const spawns: ThredSpawnEffect[] = [];
-    for (const effect of result.effects) dispatch(effect, rec, spawns);
-    const { recipients } = await engine.recordStep.executeWithOptions(
-      { startToCloseTimeout: '20s', summary: `record step ${step} of ${thredId}` },
-      [rec],
+    for (const effect of result.effects) dispatch(effect, rec, batch.spawns);
+    batch.records.push(rec);
+    if (rec.messages.length > 0 || rec.errors.length > 0) batch.endsHere = true;
+  }
+
+  /** Records the batch in one local activity, then adds recipients, starts spawns and answers control callers. */
+  async function flush(): Promise<void> {
+    if (batch.records.length === 0) return;
+    const done = batch;
+    batch = newBatch();
+    const first = done.records[0]!.step;
+    const last = done.records[done.records.length - 1]!.step;
+    const { recipients } = await engine.recordSteps.executeWithOptions(
+      { startToCloseTimeout: '20s', summary: first === last ? `record step ${first}` : `record steps ${first}–${last}` },
+      [{ thredId, pattern: { id: patternId, ...(pattern.name !== undefined && { name: pattern.name }) }, steps: done.records }],
     );
     if (recipients.length > 0) state = addParticipants(state, recipients);
-    for (const spawn of spawns) await spawnThreds(spawn);
+    for (const spawn of done.spawns) await spawnThreds(spawn);
+    for (const id of done.controls) controlResults.set(id, snapshot());
     showProgress();
   }
 
@@ -398,6 +418,22 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       { key: ThredStatus, value: state.status },
     ]);
   }
+}
+
+/** Most steps one local activity records; bounds its payload and the marker's size in history. */
+const MAX_BATCH = 50;
+
+interface Batch {
+  records: StepRecord[];
+  spawns: ThredSpawnEffect[];
+  /** Update ids of control requests to answer once recorded. */
+  controls: string[];
+  /** A step added recipients (messages, errors): the next step must see them, so record now. */
+  endsHere: boolean;
+}
+
+function newBatch(): Batch {
+  return { records: [], spawns: [], controls: [], endsHere: false };
 }
 
 function timerKey(reaction: string, generation: number): string {
