@@ -22,6 +22,8 @@ import WebSocket from 'ws';
 import { MongoClient } from 'mongodb';
 import { freePort, projectRoot, stopAll, throwawayServers, type ServerProcess } from '../bin/stack';
 import { createBaselineActivities } from './baseline-activities';
+import { createStore } from '../store';
+import { validatePattern } from '../patterns';
 import { closedLoop, openLoop, percentiles, round, type Percentiles } from './stats';
 import { writeChart } from './chart';
 
@@ -227,7 +229,12 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     };
     const mongo = await MongoClient.connect(mongoUrl);
     const db = mongo.db(mongoDb);
-    for (const p of BENCH_PATTERNS) await db.collection('patterns').replaceOne({ _id: p.id as never }, { pattern: p, updatedAt: Date.now() }, { upsert: true });
+    const store = createStore(db);
+    for (const p of BENCH_PATTERNS) {
+      const report = validatePattern(p);
+      if (!report.pattern) throw new Error(`bench pattern ${p.id} invalid: ${JSON.stringify(report.errors)}`);
+      await store.patterns.put(report.pattern, Date.now());
+    }
     const worker = cli(['worker'], env);
     const gateway = cli(['gateway'], env);
     children.push(worker, gateway);

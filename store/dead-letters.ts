@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Message } from '../patterns';
+import { fromJsonText, toJsonText } from './json-field';
 
 /** An agent message whose retries were exhausted (SPEC §6); an admin can list it and retry it. */
 export interface DeadLetter {
@@ -12,17 +13,22 @@ export interface DeadLetter {
   createdAt: number;
 }
 
+type DeadLetterDoc = Omit<DeadLetter, 'message'> & { message: string }; // message as JSON text (json-field.ts)
+
+const fromDoc = ({ message, ...rest }: DeadLetterDoc): DeadLetter => ({ ...rest, message: fromJsonText(message) });
+
 export function createDeadLetters(db: Db) {
-  const coll = db.collection<DeadLetter>('dead_letters');
+  const coll = db.collection<DeadLetterDoc>('dead_letters');
   return {
     async add(letter: DeadLetter): Promise<void> {
-      await coll.updateOne({ _id: letter._id }, { $setOnInsert: letter }, { upsert: true });
+      const doc: DeadLetterDoc = { ...letter, message: toJsonText(letter.message) };
+      await coll.updateOne({ _id: letter._id }, { $setOnInsert: doc }, { upsert: true });
     },
     async list(limit = 100): Promise<DeadLetter[]> {
-      return coll.find().sort({ createdAt: -1 }).limit(limit).toArray();
+      return (await coll.find().sort({ createdAt: -1 }).limit(limit).toArray()).map(fromDoc);
     },
     async forThred(thredId: string): Promise<DeadLetter[]> {
-      return coll.find({ thredId }).toArray();
+      return (await coll.find({ thredId }).toArray()).map(fromDoc);
     },
   };
 }

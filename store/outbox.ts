@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Message } from '../patterns';
+import { fromJsonText, toJsonText } from './json-field';
 
 /**
  * Every message addressed to a participant is kept here, so a participant who is offline receives it on the next
@@ -12,25 +13,33 @@ export interface OutboxEntry {
   createdAt: number;
 }
 
+type OutboxDoc = Omit<OutboxEntry, 'message'> & { message: string }; // message as JSON text (json-field.ts)
+
 export function createOutbox(db: Db) {
-  const coll = db.collection<OutboxEntry>('outbox');
+  const coll = db.collection<OutboxDoc>('outbox');
   return {
     async add(message: Message, participantIds: string[], now: number): Promise<void> {
       if (participantIds.length === 0) return;
       await coll.bulkWrite(
         participantIds.map((participantId) => {
-          const entry: OutboxEntry = { _id: `${message.id}:${participantId}`, participantId, message, createdAt: now };
+          const entry: OutboxDoc = {
+            _id: `${message.id}:${participantId}`,
+            participantId,
+            message: toJsonText(message),
+            createdAt: now,
+          };
           return { updateOne: { filter: { _id: entry._id }, update: { $setOnInsert: entry }, upsert: true } };
         }),
         { ordered: false },
       );
     },
     async since(participantId: string, since: number, limit = 1000): Promise<OutboxEntry[]> {
-      return coll
+      const docs = await coll
         .find({ participantId, createdAt: { $gte: since } })
         .sort({ createdAt: 1, _id: 1 })
         .limit(limit)
         .toArray();
+      return docs.map(({ message, ...rest }) => ({ ...rest, message: fromJsonText<Message>(message) }));
     },
   };
 }

@@ -1,9 +1,10 @@
 import type { Db } from 'mongodb';
 import type { Pattern } from '../patterns';
+import { fromJsonText, toJsonText } from './json-field';
 
 interface PatternDoc {
   _id: string;
-  pattern: Pattern;
+  pattern: string; // JSON text (json-field.ts): templates have `$xpr` keys, matchers `$gt`…
   updatedAt: number;
 }
 
@@ -11,13 +12,14 @@ export function createPatternStore(db: Db) {
   const coll = db.collection<PatternDoc>('patterns');
   return {
     async put(pattern: Pattern, now: number): Promise<void> {
-      await coll.replaceOne({ _id: pattern.id }, { pattern, updatedAt: now }, { upsert: true });
+      await coll.replaceOne({ _id: pattern.id }, { pattern: toJsonText(pattern), updatedAt: now }, { upsert: true });
     },
     async get(id: string): Promise<Pattern | null> {
-      return (await coll.findOne({ _id: id }))?.pattern ?? null;
+      const doc = await coll.findOne({ _id: id });
+      return doc ? fromJsonText<Pattern>(doc.pattern) : null;
     },
     async list(): Promise<Pattern[]> {
-      return (await coll.find().sort({ _id: 1 }).toArray()).map((d) => d.pattern);
+      return (await coll.find().sort({ _id: 1 }).toArray()).map((d) => fromJsonText<Pattern>(d.pattern));
     },
     async delete(id: string): Promise<boolean> {
       return (await coll.deleteOne({ _id: id })).deletedCount === 1;

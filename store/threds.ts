@@ -1,6 +1,7 @@
 import type { Db, Filter } from 'mongodb';
 import type { ThredState } from '../patterns';
 import { isDuplicateKey } from './errors';
+import { fromJsonText, toJsonText } from './json-field';
 
 /** The read model of a thred: what GET /threds returns, and the index of threds accepting unbound events. */
 export interface ThredRecord {
@@ -31,12 +32,17 @@ export interface ThredListQuery {
   cursor?: string;
 }
 
+type ThredDoc = Omit<ThredRecord, 'locals'> & { locals: string }; // locals as JSON text (json-field.ts)
+
+const fromDoc = ({ locals, ...rest }: ThredDoc): ThredRecord => ({ ...rest, locals: fromJsonText(locals) });
+
 export function createThredStore(db: Db) {
-  const coll = db.collection<ThredRecord>('threds');
+  const coll = db.collection<ThredDoc>('threds');
   return {
     /** Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). */
     async save(record: ThredRecord): Promise<void> {
-      const { _id, ...rest } = record;
+      const { _id, locals, ...fields } = record;
+      const rest = { ...fields, locals: toJsonText(locals) };
       // One round trip: updates an older version, inserts a new thred; when a newer version is stored the filter
       // misses and the upsert's insert fails on the duplicate _id — which means "keep the newer one".
       await coll.updateOne({ _id, version: { $lte: record.version } }, { $set: rest }, { upsert: true }).catch((err: unknown) => {
@@ -44,19 +50,20 @@ export function createThredStore(db: Db) {
       });
     },
     async get(id: string): Promise<ThredRecord | null> {
-      return coll.findOne({ _id: id });
+      const doc = await coll.findOne({ _id: id });
+      return doc ? fromDoc(doc) : null;
     },
     async acceptingUnbound(): Promise<ThredRecord[]> {
-      return coll.find({ status: 'active', acceptsUnbound: true }).toArray();
+      return (await coll.find({ status: 'active', acceptsUnbound: true }).toArray()).map(fromDoc);
     },
     async list(q: ThredListQuery): Promise<{ threds: ThredRecord[]; nextCursor?: string }> {
-      const filter: Filter<ThredRecord> = {};
-      if (q.status) filter.status = q.status as ThredRecord['status'];
+      const filter: Filter<ThredDoc> = {};
+      if (q.status) filter.status = q.status as ThredDoc['status'];
       if (q.pattern) filter.patternId = q.pattern;
       if (q.participant) filter.participants = q.participant;
       if (q.cursor) filter._id = { $gt: q.cursor };
       const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
-      const threds = await coll.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray();
+      const threds = (await coll.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray()).map(fromDoc);
       const more = threds.length > limit;
       if (more) threds.pop();
       return more ? { threds, nextCursor: threds[threds.length - 1]!._id } : { threds };

@@ -260,6 +260,21 @@ describe('thred engine', () => {
   });
 });
 
+describe('payloads', () => {
+  it('stores and delivers events whose data has $-keys and nested arrays (persistence matchers, get results)', async () => {
+    const data = { content: { values: { q: 'x', matcher: { n: { $gt: 5 } }, result: [[{ a: 1 }], []] } } };
+    const ask = evt('test.ask', 'sensor10', { data });
+    const thredId = (await e.router.route(ask)).started[0]!;
+    const stored = await e.store.events.get(ask.id);
+    expect(stored?.event.data).toEqual(data);
+    const entry = await waitFor(
+      async () => (await e.store.outbox.since('sensor10', 0)).find((m) => m.message.event.thredId === thredId),
+      'the answer',
+    );
+    expect(entry.message.event.data?.title).toBe('answer');
+  });
+});
+
 describe('history cost', () => {
   it('spends at most 6 history events per handled event on the common path', async () => {
     const first = evt('test.count', 'sensor9', { data: { content: { values: { i: 0 } } } });
