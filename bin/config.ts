@@ -21,6 +21,8 @@ const ConfigSchema = Type.Object({
   adminPassword: Type.Optional(Type.String({ minLength: 1 })),
   dataDir: Type.String(),
   taskQueue: Type.String({ minLength: 1 }),
+  /** Base URL thred workers use to push messages to this gateway (when they run on other hosts). */
+  publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -36,6 +38,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   adminPassword: 'THREDS_ADMIN_PASSWORD',
   dataDir: 'THREDS_DATA_DIR',
   taskQueue: 'THREDS_TASK_QUEUE',
+  publicUrl: 'THREDS_PUBLIC_URL',
 };
 
 export const defaultDataDir = join(projectRoot, '.data');
@@ -67,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: env.THREDS_ADMIN_PASSWORD || undefined,
     dataDir,
     taskQueue: env.THREDS_TASK_QUEUE || 'threds',
+    publicUrl: env.THREDS_PUBLIC_URL || undefined,
   };
   const errors = [...Value.Errors(ConfigSchema, raw)];
   if (errors.length > 0) {

@@ -58,7 +58,7 @@ export async function startGateway(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = opts.publicUrl ?? `http://${reachableHost}:${port}`;
+  const url = opts.publicUrl ?? config.publicUrl ?? `http://${reachableHost}:${port}`;
   deps.publicUrl = url; // read by the sessions plugin when a session registers (after listen)
   return { app, url, close: () => app.close() };
 }

@@ -16,6 +16,7 @@ export function agentCallOptions(a: AgentConfig): AgentCallOptions {
   return {
     taskQueue: a.taskQueue ?? a.nodeType,
     startToCloseMs: toMs(a.timeouts?.startToClose, 30_000),
+    ...(a.timeouts?.heartbeat !== undefined && { heartbeatMs: toMs(a.timeouts.heartbeat, 0) }),
     retry: {
       initialIntervalMs: toMs(a.retry?.initialInterval, 1000),
       backoffCoefficient: a.retry?.backoffCoefficient ?? 2,

@@ -49,6 +49,13 @@ export function createThredStore(db: Db) {
         if (!isDuplicateKey(err)) throw err;
       });
     },
+    /**
+     * After a Temporal reset the new run counts steps from where it was reset to, below the stored version: let its
+     * next snapshot win.
+     */
+    async rewind(id: string, now: { status: ThredRecord['status']; reaction: string | null }): Promise<void> {
+      await coll.updateOne({ _id: id }, { $set: { version: -1, status: now.status, reaction: now.reaction } });
+    },
     async get(id: string): Promise<ThredRecord | null> {
       const doc = await coll.findOne({ _id: id });
       return doc ? fromDoc(doc) : null;

@@ -36,6 +36,8 @@ export interface AgentCallOptions {
   /** The agent's task queue (its nodeType unless configured otherwise). */
   taskQueue: string;
   startToCloseMs: number;
+  /** Long tasks heartbeat: a crashed agent is noticed after this, not after startToClose; cancellation reaches it. */
+  heartbeatMs?: number;
   retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number };
 }
 

@@ -304,6 +304,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
           taskQueue: opts?.taskQueue ?? nodeType,
           summary: `${nodeType}: ${message.event.data?.title ?? message.event.type} (${message.id})`,
           startToCloseTimeout: opts?.startToCloseMs ?? 30_000,
+          ...(opts?.heartbeatMs && { heartbeatTimeout: opts.heartbeatMs }),
           retry: opts
             ? {
                 initialInterval: opts.retry.initialIntervalMs,

@@ -7,6 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { openStore } from '../../store';
 import { loadDirectory } from '../../store/directory';
+import { installRuntime } from '../runtime';
 import { startAgentWorkers } from '../agents';
 
 export async function run(argv: string[]): Promise<number> {
@@ -17,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
   const directory = loadDirectory(config.configDir);
   const only = argv.filter((a) => !a.startsWith('-'));
+  installRuntime(); // our SIGINT/SIGTERM handlers stop the agents; the runtime must not do it behind their back
   const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {

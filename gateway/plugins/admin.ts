@@ -138,6 +138,10 @@ const admin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         workflowTaskFinishEventId: target as never,
         requestId: randomUUID(),
       });
+      // The reset run counts steps from the reset point: rewind the read model to what that run holds now, so the
+      // router accepts its events again and its next snapshot wins.
+      const reset = await client.workflow.getHandle(thredId).query(stateQuery);
+      await store.threds.rewind(thredId, { status: reset.state.status, reaction: reset.state.reaction });
       return { thredId, runId: res.runId ?? '', resetEventId: target };
     },
   );
