@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,17 @@ function cli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** A long-running child (worker, gateway) logging to a file, so a full pipe never blocks it; says so if it dies. */
+function service(name: string, args: string[], env: NodeJS.ProcessEnv, dir: string): ChildProcess {
+  const log = join(dir, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', fd, fd] });
+  child.once('exit', (code, signal) => {
+    if (signal !== 'SIGTERM') console.error(`\n[bench] ${name} exited (${code ?? signal}); its log: ${log}`);
+  });
+  return child;
+}
+
 async function cliOutput(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const child = cli(args, env);
   let out = '';
@@ -153,13 +164,23 @@ async function wsClient(baseUrl: string, token: string) {
     });
   });
   return {
+    /** When the message echoing `ping` arrived; rejects after 30 s (a lost message is an error, not a hang). */
     arrival(ping: string): Promise<number> {
       const at = early.get(ping);
       if (at !== undefined) {
         early.delete(ping);
         return Promise.resolve(at);
       }
-      return new Promise((r) => waiters.set(ping, r));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(ping);
+          reject(new Error(`no message for ${ping} within 30 s`));
+        }, 30_000);
+        waiters.set(ping, (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        });
+      });
     },
     close: () => ws.close(),
   };
@@ -224,6 +245,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       THREDS_JWT_SECRET: randomBytes(24).toString('base64url'),
       THREDS_TASK_QUEUE: `bench-threds-${randomBytes(3).toString('hex')}`,
       THREDS_EVENT_BUDGET: '500',
+      THREDS_RATE_LIMIT: '100000000', // the bench is one principal posting as fast as it can
       THREDS_CONFIG_DIR: join(projectRoot, 'test', 'fixtures', 'config-empty'),
       LOG_LEVEL: 'warn',
     };
@@ -235,8 +257,8 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       if (!report.pattern) throw new Error(`bench pattern ${p.id} invalid: ${JSON.stringify(report.errors)}`);
       await store.patterns.put(report.pattern, Date.now());
     }
-    const worker = cli(['worker'], env);
-    const gateway = cli(['gateway'], env);
+    const worker = service('worker', ['worker'], env, tmp);
+    const gateway = service('gateway', ['gateway'], env, tmp);
     children.push(worker, gateway);
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitHttp(`${baseUrl}/health`);
@@ -257,6 +279,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       const id = `p-${randomUUID()}`;
       const sent = Date.now();
       const arrived = ws.arrival(id);
+      arrived.catch(() => undefined); // observed below; a failed POST must not leave it unhandled
       await post({ id, type: 'bench.ping', source: { id: 'bench_sensor' } });
       e2e.push((await arrived) - sent);
     };
@@ -325,6 +348,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       const id = `poke-${randomUUID()}`;
       const t0 = Date.now();
       const arrived = ws.arrival(id);
+      arrived.catch(() => undefined);
       await post({ id, type: 'bench.poke', source: { id: 'bench_sensor' }, thredId: target });
       pokes.push((await arrived) - t0);
     }

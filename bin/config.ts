@@ -23,6 +23,10 @@ const ConfigSchema = Type.Object({
   taskQueue: Type.String({ minLength: 1 }),
   /** Base URL thred workers use to push messages to this gateway (when they run on other hosts). */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** POST /events requests per minute per principal (429 beyond). */
+  ratePerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Largest accepted request body / event (413 beyond). */
+  maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -39,6 +43,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   dataDir: 'THREDS_DATA_DIR',
   taskQueue: 'THREDS_TASK_QUEUE',
   publicUrl: 'THREDS_PUBLIC_URL',
+  ratePerMinute: 'THREDS_RATE_LIMIT',
+  maxBodyBytes: 'THREDS_MAX_BODY_BYTES',
 };
 
 export const defaultDataDir = join(projectRoot, '.data');
@@ -71,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     taskQueue: env.THREDS_TASK_QUEUE || 'threds',
     publicUrl: env.THREDS_PUBLIC_URL || undefined,
+    ratePerMinute: env.THREDS_RATE_LIMIT ? Number(env.THREDS_RATE_LIMIT) : undefined,
+    maxBodyBytes: env.THREDS_MAX_BODY_BYTES ? Number(env.THREDS_MAX_BODY_BYTES) : undefined,
   };
   const errors = [...Value.Errors(ConfigSchema, raw)];
   if (errors.length > 0) {

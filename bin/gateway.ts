@@ -50,7 +50,11 @@ export async function startGateway(
     internalToken: opts.internalToken,
     gatewayId,
     logger: opts.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel }),
-    ...(opts.limits && { limits: opts.limits }),
+    limits: {
+      ...(config.ratePerMinute !== undefined && { ratePerMinute: config.ratePerMinute }),
+      ...(config.maxBodyBytes !== undefined && { bodyBytes: config.maxBodyBytes }),
+      ...opts.limits,
+    },
   };
   const app = buildApp(deps);
   if (opts.web !== false) await app.register(webConsole, typeof opts.web === 'object' ? opts.web : {});

@@ -12,7 +12,7 @@ const COMMANDS: Record<string, string> = {
   token: 'token <participantId> [--roles a,b] [--ttl 1h] — print an access token (for sensors and agents)',
   sensor:
     'sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat … --lon …] [--url http://localhost:3000] — post detection events (demo, load)',
-  bench: 'bench [--duration 15s] [--concurrency 16] [--idle 10000] [--long 3000] — Threds vs bare Temporal',
+  bench: 'bench [--duration 15s] [--concurrency 8] [--idle 10000] [--long 3000] — Threds vs bare Temporal',
   simulate: 'simulate <pattern.json> <events.json> [--json] — dry-run a pattern, no servers touched',
   validate: 'validate <pattern.json> — print the validation report; exit 1 on errors',
 };
