@@ -441,16 +441,6 @@ describe('admin and ops routes', () => {
     expect((await post('/threds/no_such_thred/reset', { to: 'first-workflow-task' }, admin)).statusCode).toBe(404);
   });
 
-  it('resets an ended thred so that it takes events again', async () => {
-    const thredId = await holdThred();
-    expect((await post(`/threds/${thredId}/terminate`, {}, admin)).statusCode).toBe(200);
-    await waitFor(async () => (await get(`/threds/${thredId}`, admin)).json().status === 'terminated', 'the ended record');
-    expect((await post('/events', { type: 'gw.hold', source: { id: 'x' }, thredId }, sensor)).statusCode).toBe(409);
-    expect((await post(`/threds/${thredId}/reset`, { to: 'first-workflow-task' }, admin)).statusCode).toBe(200);
-    expect((await get(`/threds/${thredId}`, admin)).json()).toMatchObject({ status: 'active' });
-    expect((await post('/events', { type: 'gw.hold', source: { id: 'x' }, thredId }, sensor)).statusCode).toBe(202);
-  });
-
   it('health, readiness, metrics, dead letters and the OpenAPI document', async () => {
     expect((await get('/health', {})).json()).toEqual({ status: 'ok' });
     expect((await get('/ready', {})).json()).toEqual({ status: 'ready', temporal: 'ok', store: 'ok' });
