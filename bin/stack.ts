@@ -47,6 +47,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A free port for the Temporal dev server, whose HTTP API and metrics take port+10 and port+11. */
+export async function freeTemporalPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 11 < 65536 && !(await portInUse(port + 10)) && !(await portInUse(port + 11))) return port;
+  }
+}
+
 export async function portInUse(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const srv = createServer();
@@ -192,7 +200,7 @@ export async function throwawayServers(
   if (env.TEMPORAL_ADDRESS && env.MONGO_URL) {
     return { address: env.TEMPORAL_ADDRESS, mongoUrl: env.MONGO_URL, servers: [] };
   }
-  const [tport, mport] = [await freePort(), await freePort()];
+  const [tport, mport] = [await freeTemporalPort(), await freePort()];
   const servers = [startTemporal({ port: tport, dataDir }), startMongo({ port: mport, dataDir })];
   const address = `127.0.0.1:${tport}`;
   const mongoUrl = `mongodb://127.0.0.1:${mport}`;

@@ -2,15 +2,18 @@
 // come up; Ctrl-C stops everything it started; a second start keeps the data, including a running thred.
 // Runs its own embedded servers on free ports with a temporary data dir, beside the test servers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { freePort, projectRoot } from '../../bin/stack';
+import { freePort, freeTemporalPort, projectRoot } from '../../bin/stack';
 import { waitFor } from '../helpers/engine';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'threds-dev-'));
+const logFile = join(dataDir, 'npm-start.log');
+/** What `npm start` printed, for a failure message. */
+const output = () => readFileSync(logFile, 'utf8').slice(-3000);
 let ports: Record<string, number>;
 let running: ChildProcess | undefined;
 
@@ -29,7 +32,7 @@ function start(): ChildProcess {
       THREDS_ADMIN_PASSWORD: 'dev-stack-admin',
       LOG_LEVEL: 'warn',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
   });
   running = child;
   return child;
@@ -51,10 +54,12 @@ afterAll(async () => {
 describe('npm start', () => {
   it('brings up the stack, stops it cleanly, and keeps a running thred across a restart', async () => {
     // Ports spaced out: the Temporal dev server also takes port+10 and port+11 (HTTP API, metrics).
-    ports = { temporal: await freePort(), ui: await freePort(), mongo: await freePort(), gateway: await freePort() };
+    ports = { temporal: await freeTemporalPort(), ui: await freePort(), mongo: await freePort(), gateway: await freePort() };
     const gateway = `http://127.0.0.1:${ports.gateway}`;
     let child = start();
-    await waitFor(() => up(`${gateway}/health`), 'gateway /health', 120_000);
+    await waitFor(() => up(`${gateway}/health`), 'gateway /health', 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- npm start output ---\n${output()}`);
+    });
     expect(await up(`http://127.0.0.1:${ports.ui}/`)).toBe(true); // the Temporal Web UI
 
     const login = await fetch(`${gateway}/login`, {
@@ -82,7 +87,9 @@ describe('npm start', () => {
     expect(await up(`http://127.0.0.1:${ports.ui}/`)).toBe(false); // the servers it started are gone too
 
     child = start();
-    await waitFor(() => up(`${gateway}/health`), 'gateway /health after restart', 120_000);
+    await waitFor(() => up(`${gateway}/health`), 'gateway /health after restart', 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- npm start output ---\n${output()}`);
+    });
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     try {
       const desc = await new Client({ connection }).workflow.getHandle(thredId).describe();
