@@ -1,8 +1,9 @@
 /**
  * The thred's bookkeeping, run as ONE local activity per batch of steps (often one handled event) so it costs a
- * single marker in the workflow history: resolve addresses, store outbound events, fill the outbox, push to live sessions, append the
- * transition log, write the thred snapshot (the read model behind GET /threds and the router's unbound index), record
- * dead letters, and release the pattern's instance slot when the thred ends. Every write is keyed by thred, step and
+ * single marker in the workflow history: resolve addresses, store outbound events, fill the outbox, append the
+ * transition log, write the thred snapshot (the read model behind GET /threds) and the router's index of threds
+ * accepting unbound events, record dead letters, release the pattern's instance slot when the thred ends — all in
+ * one concurrent round of writes — then push the messages to live sessions. Every write is keyed by thred, step and
  * event ids, so a re-run after a crash writes nothing twice.
  */
 import type { ErrorEffect, Message, Pattern, ThredLogEffect, ThredState } from '../patterns';
@@ -13,9 +14,12 @@ import { planPushes, type Pusher } from './delivery';
 
 export interface StepBatch {
   thredId: string;
-  pattern: { id: string; name?: string };
+  /** `limited`: the pattern has maxInstances or instanceInterval, so an ended thred releases its slot. */
+  pattern: { id: string; name?: string; limited?: boolean };
   /** In the order the thred took them. */
   steps: StepRecord[];
+  /** What the router's unbound index last heard from this run; absent when unknown (the index is then written). */
+  unboundBefore?: boolean;
 }
 
 export interface StepRecord {
@@ -58,7 +62,7 @@ export function createEngineActivities(deps: EngineDeps) {
   }
 
   return {
-    async recordSteps({ thredId, pattern, steps }: StepBatch): Promise<StepResult> {
+    async recordSteps({ thredId, pattern, steps, unboundBefore }: StepBatch): Promise<StepResult> {
       const resolved: { message: Message; recipients: string[]; time: number }[] = [];
       const recipients = new Set<string>();
       const writes: Promise<unknown>[] = [];
@@ -117,33 +121,41 @@ export function createEngineActivities(deps: EngineDeps) {
           ),
         ),
       );
-      await Promise.all(writes);
       const last = steps[steps.length - 1]!;
 
       // Only the last state matters for the read model (versioned, so a late retry never goes backwards).
       const s = last.state;
       const participants = [...new Set([...s.participants, ...recipients])].filter((p) => !agentIds.has(p));
-      await store.threds.save({
-        _id: thredId,
-        patternId: pattern.id,
-        ...(pattern.name !== undefined && { patternName: pattern.name }),
-        status: s.status,
-        reaction: s.reaction,
-        acceptsUnbound: s.status === 'active' && last.acceptsUnbound,
-        participants,
-        locals: s.locals,
-        ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
-        childThredIds: s.childThredIds,
-        meta: s.meta,
-        startTime: s.startTime,
-        updateTime: s.updateTime,
-        ...(s.endTime !== undefined && { endTime: s.endTime }),
-        version: last.step,
-      });
-      if (s.status !== 'active') await store.instances.release(thredId);
+      const acceptsUnbound = s.status === 'active' && last.acceptsUnbound;
+      writes.push(
+        store.threds.save({
+          _id: thredId,
+          patternId: pattern.id,
+          ...(pattern.name !== undefined && { patternName: pattern.name }),
+          status: s.status,
+          reaction: s.reaction,
+          acceptsUnbound,
+          participants,
+          locals: s.locals,
+          ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
+          childThredIds: s.childThredIds,
+          meta: s.meta,
+          startTime: s.startTime,
+          updateTime: s.updateTime,
+          ...(s.endTime !== undefined && { endTime: s.endTime }),
+          version: last.step,
+        }),
+      );
+      if (acceptsUnbound !== unboundBefore) writes.push(store.threds.setAcceptsUnbound(thredId, acceptsUnbound));
+      if (s.status !== 'active' && pattern.limited !== false) writes.push(store.instances.release(thredId));
+      const live = resolved.some((r) => r.recipients.length > 0) && deps.push;
+      const [, sessions] = await Promise.all([
+        Promise.all(writes),
+        live ? store.sessions.forParticipants([...new Set(resolved.flatMap((r) => r.recipients))]) : undefined,
+      ]);
 
-      if (deps.push && resolved.some((r) => r.recipients.length > 0)) {
-        const sessions = await store.sessions.forParticipants([...new Set(resolved.flatMap((r) => r.recipients))]);
+      // Pushed only once stored: a message that reached a client is always in the outbox too.
+      if (sessions) {
         await Promise.all(
           planPushes(resolved, sessions).map((p) =>
             deps.push!(p).catch((err: unknown) => log('push failed; message stays in the outbox', { err: String(err) })),

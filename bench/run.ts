@@ -26,12 +26,15 @@ import { createStore } from '../store';
 import { validatePattern } from '../patterns';
 import { closedLoop, openLoop, percentiles, round, type Percentiles } from './stats';
 import { writeChart } from './chart';
+import { createProfiler } from './profile';
 
 export interface BenchOptions {
   durationMs: number;
   concurrency: number;
   idleThreds: number;
   longEvents: number;
+  /** Directory for V8 CPU profiles of the worker and the gateway (written when they exit), or none. */
+  profileDir?: string;
 }
 
 const BENCH_PATTERNS = [
@@ -93,13 +96,16 @@ function cli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+let stopping = false;
+
 /** A long-running child (worker, gateway) logging to a file, so a full pipe never blocks it; says so if it dies. */
-function service(name: string, args: string[], env: NodeJS.ProcessEnv, dir: string): ChildProcess {
+function service(name: string, args: string[], env: NodeJS.ProcessEnv, dir: string, profileDir?: string): ChildProcess {
   const log = join(dir, `${name}.log`);
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', fd, fd] });
+  const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...node, join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', fd, fd] });
   child.once('exit', (code, signal) => {
-    if (signal !== 'SIGTERM') console.error(`\n[bench] ${name} exited (${code ?? signal}); its log: ${log}`);
+    if (!stopping) console.error(`\n[bench] ${name} exited (${code ?? signal}); its log: ${log}`);
   });
   return child;
 }
@@ -190,14 +196,30 @@ export async function runBench(opts: BenchOptions): Promise<string> {
   const servers: ServerProcess[] = [];
   const children: ChildProcess[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'threds-bench-'));
+  let worker: ChildProcess | undefined;
+  let gateway: ChildProcess | undefined;
+  const profiler = createProfiler(() => ({
+    temporal: servers.find((s) => s.name === 'temporal')?.child.pid,
+    ferretdb: servers.find((s) => s.name !== 'temporal')?.child.pid,
+    worker: worker?.pid,
+    gateway: gateway?.pid,
+    bench: process.pid,
+  }));
+  const phase = profiler.phase;
+  // Closed in `finally`, so a failed run ends instead of hanging on open connections.
+  const closers: (() => Promise<unknown> | void)[] = [];
+  let ok = false;
+  stopping = false;
   try {
     // --- servers -----------------------------------------------------------------------------------------------
     const { address, mongoUrl, servers: started } = await throwawayServers(tmp);
     servers.push(...started);
     console.log(`[bench] Temporal ${address}, MongoDB ${mongoUrl}`);
     const connection = await Connection.connect({ address });
+    closers.push(() => connection.close());
     const client = new Client({ connection });
     const native = await NativeConnection.connect({ address });
+    closers.push(() => native.close());
 
     // --- baseline ----------------------------------------------------------------------------------------------
     const latencies: number[] = [];
@@ -221,13 +243,13 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     await closedLoop(2000, opts.concurrency, oneBaseline); // warm-up (bundle, caches)
     latencies.length = 0;
     let bar = progress('baseline saturation', 1);
-    const baseSat = await closedLoop(opts.durationMs, opts.concurrency, oneBaseline);
+    const baseSat = await phase('baseline saturation', () => closedLoop(opts.durationMs, opts.concurrency, oneBaseline));
     bar.stop();
     const baselineSaturation = { perSec: round((baseSat.completed * 1000) / baseSat.elapsedMs), latency: percentiles(latencies), errors: baseSat.errors };
     const fixedRate = Math.max(5, Math.floor(baselineSaturation.perSec * 0.5));
     latencies.length = 0;
     bar = progress(`baseline at ${fixedRate}/s`, Math.round((opts.durationMs / 1000) * fixedRate));
-    const baseFixed = await openLoop(opts.durationMs, fixedRate, oneBaseline, bar.tick);
+    const baseFixed = await phase('baseline fixed rate', () => openLoop(opts.durationMs, fixedRate, oneBaseline, bar.tick));
     bar.stop();
     const baselineFixed = { rate: fixedRate, latency: percentiles(latencies), errors: baseFixed.errors };
     baselineWorker.shutdown();
@@ -250,6 +272,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       LOG_LEVEL: 'warn',
     };
     const mongo = await MongoClient.connect(mongoUrl);
+    closers.push(() => mongo.close());
     const db = mongo.db(mongoDb);
     const store = createStore(db);
     for (const p of BENCH_PATTERNS) {
@@ -257,14 +280,15 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       if (!report.pattern) throw new Error(`bench pattern ${p.id} invalid: ${JSON.stringify(report.errors)}`);
       await store.patterns.put(report.pattern, Date.now());
     }
-    const worker = service('worker', ['worker'], env, tmp);
-    const gateway = service('gateway', ['gateway'], env, tmp);
+    worker = service('worker', ['worker'], env, tmp, opts.profileDir);
+    gateway = service('gateway', ['gateway'], env, tmp, opts.profileDir);
     children.push(worker, gateway);
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitHttp(`${baseUrl}/health`);
     const sensorToken = await cliOutput(['token', 'bench_sensor', '--ttl', '2h'], env);
     const clientToken = await cliOutput(['token', 'bench_client', '--ttl', '2h'], env);
     const ws = await wsClient(baseUrl, clientToken);
+    closers.push(() => ws.close());
     const post = async (event: Record<string, unknown>) => {
       const res = await fetch(`${baseUrl}/events`, {
         method: 'POST',
@@ -286,19 +310,21 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     await closedLoop(2000, opts.concurrency, onePing); // warm-up: bundle load, caches
     e2e.length = 0;
     bar = progress('threds saturation', 1);
-    const thSat = await closedLoop(opts.durationMs, opts.concurrency, onePing);
+    const thSat = await phase('threds saturation', () => closedLoop(opts.durationMs, opts.concurrency, onePing));
     bar.stop();
     const thredsSaturation = { perSec: round((thSat.completed * 1000) / thSat.elapsedMs), latency: percentiles(e2e), errors: thSat.errors };
     e2e.length = 0;
     bar = progress(`threds at ${fixedRate}/s`, Math.round((opts.durationMs / 1000) * fixedRate));
-    const thFixed = await openLoop(opts.durationMs, fixedRate, onePing, bar.tick);
+    const thFixed = await phase('threds fixed rate', () => openLoop(opts.durationMs, fixedRate, onePing, bar.tick));
     bar.stop();
     const thredsFixed = { rate: fixedRate, latency: percentiles(e2e), errors: thFixed.errors };
 
     // Ingest alone: accepted by POST /events (no waiting for delivery).
-    const ingest = await closedLoop(Math.min(opts.durationMs, 10_000), opts.concurrency, async () => {
-      await post({ id: `i-${randomUUID()}`, type: 'bench.ingest.nomatch', source: { id: 'bench_sensor' } });
-    });
+    const ingest = await phase('ingest', () =>
+      closedLoop(Math.min(opts.durationMs, 10_000), opts.concurrency, async () => {
+        await post({ id: `i-${randomUUID()}`, type: 'bench.ingest.nomatch', source: { id: 'bench_sensor' } });
+      }),
+    );
     const ingestPerSec = round((ingest.completed * 1000) / ingest.elapsedMs);
 
     // --- one long thred ------------------------------------------------------------------------------------------
@@ -308,21 +334,23 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     bar = progress('long thred events', opts.longEvents);
     const longStart = Date.now();
     let sent = 1;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (sent < opts.longEvents) {
-          sent++;
-          await post({ id: `c-${randomUUID()}`, type: 'bench.count', source: { id: 'bench_sensor' }, thredId: counterId });
-          bar.tick();
-        }
-      }),
-    );
-    // Progress from the read model (a query would compete with the busy thred for its worker).
-    for (;;) {
-      const n = ((await store.threds.get(counterId))?.locals.n as number | undefined) ?? 0;
-      if (n >= opts.longEvents) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await phase('long thred', async () => {
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (sent < opts.longEvents) {
+            sent++;
+            await post({ id: `c-${randomUUID()}`, type: 'bench.count', source: { id: 'bench_sensor' }, thredId: counterId });
+            bar.tick();
+          }
+        }),
+      );
+      // Progress from the read model (a query would compete with the busy thred for its worker).
+      for (;;) {
+        const n = ((await store.threds.get(counterId))?.locals.n as number | undefined) ?? 0;
+        if (n >= opts.longEvents) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
     const longElapsed = Date.now() - longStart;
     bar.stop();
     const longSnap = await retry(() => handle.query('state') as Promise<{ run: number }>);
@@ -332,30 +360,40 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     bar = progress(`starting ${opts.idleThreds} idle threds`, opts.idleThreds);
     const idleIds: string[] = [];
     let next = 0;
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (next < opts.idleThreds) {
-          next++;
-          const r = await post({ id: `idle-${randomUUID()}`, type: 'bench.idle', source: { id: 'bench_sensor' } });
-          idleIds.push(r.results[0]!.thredIds[0]!);
-          bar.tick();
-        }
-      }),
-    );
+    const idleStart = Date.now();
+    await phase('idle threds start', async () => {
+      await Promise.all(
+        Array.from({ length: opts.concurrency }, async () => {
+          while (next < opts.idleThreds) {
+            next++;
+            const r = await post({ id: `idle-${randomUUID()}`, type: 'bench.idle', source: { id: 'bench_sensor' } });
+            idleIds.push(r.results[0]!.thredIds[0]!);
+            bar.tick();
+          }
+        }),
+      );
+      // Accepted is not started: a thred counts once its first step is in the read model (the worker may lag).
+      while ((await db.collection('threds').countDocuments({ patternId: 'bench_idle' })) < idleIds.length) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+    const idleStartsPerSec = round((idleIds.length * 1000) / (Date.now() - idleStart));
     bar.stop();
-    await new Promise((r) => setTimeout(r, 3000)); // let the worker settle
     const pokes: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const target = idleIds[Math.floor(Math.random() * idleIds.length)]!;
-      const id = `poke-${randomUUID()}`;
-      const t0 = Date.now();
-      const arrived = ws.arrival(id);
-      arrived.catch(() => undefined);
-      await post({ id, type: 'bench.poke', source: { id: 'bench_sensor' }, thredId: target });
-      pokes.push((await arrived) - t0);
-    }
+    await phase('idle pokes', async () => {
+      for (let i = 0; i < 50; i++) {
+        const target = idleIds[Math.floor(Math.random() * idleIds.length)]!;
+        const id = `poke-${randomUUID()}`;
+        const t0 = Date.now();
+        const arrived = ws.arrival(id);
+        arrived.catch(() => undefined);
+        await post({ id, type: 'bench.poke', source: { id: 'bench_sensor' }, thredId: target });
+        pokes.push((await arrived) - t0);
+      }
+    });
     const scale = {
       idleThreds: idleIds.length,
+      startsPerSec: idleStartsPerSec,
       workerRssMB: rssMB(worker.pid),
       gatewayRssMB: rssMB(gateway.pid),
       eventLatency: percentiles(pokes),
@@ -365,10 +403,6 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     const signalled = counterEvents.filter((ev) => ev.workflowExecutionSignaledEventAttributes).length;
     const historyPerEvent = round(counterEvents.length / Math.max(1, signalled), 2);
 
-    ws.close();
-    await mongo.close();
-    await connection.close();
-    await native.close();
 
     // --- report -------------------------------------------------------------------------------------------------
     const targets = [
@@ -397,6 +431,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       longThred,
       scale: { ...scale, historyEventsPerHandledEvent: historyPerEvent },
       targets,
+      profile: profiler.phases,
     };
     const stamp = result.when.replace(/[:.]/g, '-');
     const file = join(projectRoot, 'bench', 'results', `${stamp}.json`);
@@ -421,12 +456,17 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     writeChart(file.replace(/\.json$/, '.png'), chart);
     writeChart(join(projectRoot, 'bench', 'results', 'latest.png'), chart);
     printTable(result, targets);
+    printProfile(profiler.phases);
+    ok = true;
     return file;
   } finally {
+    stopping = true;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     await stopAll(servers);
-    rmSync(tmp, { recursive: true, force: true });
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    if (ok) rmSync(tmp, { recursive: true, force: true });
+    else console.error(`[bench] failed; the worker's and gateway's logs are kept in ${tmp}`);
   }
 }
 
@@ -441,6 +481,15 @@ async function retry<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
   }
 }
 
+function printProfile(phases: ReturnType<typeof createProfiler>['phases']) {
+  const names = [...new Set(phases.flatMap((p) => Object.keys(p.cpuPercent)))];
+  console.log(`\n| phase | wall s | ${names.map((n) => `${n} CPU %`).join(' | ')} |\n|---|---|${names.map(() => '---|').join('')}`);
+  for (const p of phases) {
+    const cells = names.map((n) => (Number.isFinite(p.cpuPercent[n]) ? String(p.cpuPercent[n]) : '–'));
+    console.log(`| ${p.phase} | ${round(p.wallMs / 1000)} | ${cells.join(' | ')} |`);
+  }
+}
+
 function pick(p: Percentiles) {
   return { p50: p.p50, p95: p.p95, p99: p.p99 };
 }
@@ -450,7 +499,7 @@ function printTable(result: Record<string, unknown>, targets: { name: string; ta
     baseline: { saturation: { perSec: number; latency: Percentiles }; fixedRate: { rate: number; latency: Percentiles } };
     threds: { ingestPerSec: number; saturation: { perSec: number; latency: Percentiles }; fixedRate: { latency: Percentiles } };
     longThred: { perSec: number; continueAsNewRuns: number };
-    scale: { idleThreds: number; workerRssMB: number; gatewayRssMB: number; eventLatency: Percentiles; historyEventsPerHandledEvent: number };
+    scale: { idleThreds: number; startsPerSec: number; workerRssMB: number; gatewayRssMB: number; eventLatency: Percentiles; historyEventsPerHandledEvent: number };
   };
   const lat = (p: Percentiles) => `${p.p50} / ${p.p95} / ${p.p99} ms`;
   console.log('\n| measure | value |\n|---|---|');
@@ -462,6 +511,7 @@ function printTable(result: Record<string, unknown>, targets: { name: string; ta
   console.log(`| threds e2e latency at ${r.baseline.fixedRate.rate}/s | ${lat(r.threds.fixedRate.latency)} |`);
   console.log(`| threds e2e latency at saturation | ${lat(r.threds.saturation.latency)} |`);
   console.log(`| one thred events/s (${r.longThred.continueAsNewRuns} continue-as-new) | ${r.longThred.perSec} |`);
+  console.log(`| idle threds started/s | ${r.scale.startsPerSec} |`);
   console.log(`| ${r.scale.idleThreds} idle threds: worker / gateway RSS | ${r.scale.workerRssMB} / ${r.scale.gatewayRssMB} MB |`);
   console.log(`| event to an idle thred, latency | ${lat(r.scale.eventLatency)} |`);
   console.log(`| history events per handled event | ${r.scale.historyEventsPerHandledEvent} |`);

@@ -1,5 +1,6 @@
 /**
- * Routing of one event to threds (SPEC §2, §4, §8 ingest, §10): store it first (idempotent by id), then
+ * Routing of one event to threds (SPEC §2, §4, §8 ingest, §10): store it first (idempotent by id; one insert that
+ * already names the threds it starts, see routeUnbound), then
  *  - bound: signal the thred (404 THRED_DOES_NOT_EXIST when there is none, 409 when it has ended);
  *  - unbound: test every active pattern's initial reaction (pure), admit under maxInstances/instanceInterval, and
  *    signal-with-start workflow `<patternId>_<eventId>` carrying the pattern snapshot — so a duplicate event cannot
@@ -95,13 +96,15 @@ export function createRouter(deps: RouterDeps) {
         ErrorCodes.THRED_DOES_NOT_EXIST,
       );
     }
-    await store.events.linkToThred(event.id, thredId);
-    return { eventId: event.id, thredIds: [thredId], started: [], refused: [] };
+    return { eventId: event.id, thredIds: [thredId], started: [], refused: [] }; // stored with its thredId
   }
+
+  const isLimited = (p: Pattern) => (p.maxInstances ?? 0) > 0 || (p.instanceInterval ?? 0) > 0;
 
   /**
    * `firstDelivery`: the event store had not seen this id. Signal-with-start cannot say whether it created the
    * workflow (Temporal refuses conflict policy FAIL for it), so a re-sent event is reported in `thredIds`, not `started`.
+   * The stored event already names the thred of an unlimited pattern (written ahead, undone if the start fails).
    */
   async function startThred(
     pattern: Pattern & { id: string },
@@ -112,7 +115,7 @@ export function createRouter(deps: RouterDeps) {
     const thredId = `${pattern.id}_${event.id}`;
     const limits = { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 };
     // Unlimited patterns (the common case) skip the slot bookkeeping: two round trips less per start.
-    const limited = limits.maxInstances > 0 || limits.instanceInterval > 0;
+    const limited = isLimited(pattern);
     const admission = limited
       ? await store.instances.admit(pattern.id, thredId, limits, now())
       : ({ ok: true, already: false } as const);
@@ -156,32 +159,46 @@ export function createRouter(deps: RouterDeps) {
       if (limited && !admission.already) await store.instances.release(thredId);
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         result.thredIds.push(thredId); // the duplicate of an event its thred already handled
+        if (limited) await store.events.linkToThred(event.id, thredId);
         return;
       }
+      if (!limited && firstDelivery) await store.events.unlinkFromThred(event.id, thredId);
       throw err;
     }
-    await store.events.linkToThred(event.id, thredId);
+    if (limited) await store.events.linkToThred(event.id, thredId);
     result.thredIds.push(thredId);
     if (!admission.already && firstDelivery) result.started.push(thredId);
   }
 
-  async function routeUnbound(event: ThredsEvent, firstDelivery: boolean): Promise<RouteResult> {
+  /**
+   * What an unbound event will do is decided before it is stored (pure, from the cached patterns and the small
+   * index of threds accepting unbound events), so the stored record carries its routing in the same insert.
+   */
+  async function routeUnbound(event: ThredsEvent): Promise<RouteResult> {
     const result: RouteResult = { eventId: event.id, thredIds: [], started: [], refused: [] };
     const patterns = await activePatterns();
     const c = ctx();
     const matching: StoredPattern[] = [];
     for (const p of patterns) if (await startsThred(p, event, c)) matching.push(p);
+    const starting = matching.filter((p) => !isLimited(p)).map((p) => `${p.id}_${event.id}`);
+    // Running threds whose current reaction takes unbound events; those this event starts get it as their first.
+    const running = (await store.threds.acceptingUnbound()).filter((id) => !starting.includes(id));
+    const nothingTakesIt = matching.length === 0 && running.length === 0;
+    const firstDelivery = await store.events.saveInbound(event, now(), {
+      thredIds: starting,
+      ...(nothingTakesIt && { outcome: 'no_pattern' as const }),
+    });
     await Promise.all(matching.map((p) => startThred(p, event, result, firstDelivery)));
 
-    // Running threds whose current reaction takes unbound events; those this event just started already have it.
-    const running = (await store.threds.acceptingUnbound()).filter((t) => !result.thredIds.includes(t._id));
     const offers = await Promise.allSettled(
-      running.map((t) =>
-        client.workflow
-          .getHandle(t._id)
-          .executeUpdate(offerUpdate, { args: [event], updateId: `offer:${event.id}` })
-          .then((matched) => (matched ? t._id : undefined)),
-      ),
+      running
+        .filter((id) => !result.thredIds.includes(id))
+        .map((id) =>
+          client.workflow
+            .getHandle(id)
+            .executeUpdate(offerUpdate, { args: [event], updateId: `offer:${event.id}` })
+            .then((matched) => (matched ? id : undefined)),
+        ),
     );
     for (const o of offers) {
       if (o.status === 'fulfilled' && o.value) {
@@ -189,15 +206,18 @@ export function createRouter(deps: RouterDeps) {
         await store.events.linkToThred(event.id, o.value);
       }
     }
-    if (result.thredIds.length === 0 && result.refused.length === 0) await store.events.markOutcome(event.id, 'no_pattern');
+    if (!nothingTakesIt && result.thredIds.length === 0 && result.refused.length === 0) {
+      await store.events.markOutcome(event.id, 'no_pattern');
+    }
     return result;
   }
 
   return {
     /** Stores and routes one event. Throws RouteError for 404/409; other errors mean a server is unavailable. */
     async route(event: ThredsEvent): Promise<RouteResult> {
-      const firstDelivery = await store.events.saveInbound(event, now());
-      return event.thredId ? routeBound(event as ThredsEvent & { thredId: string }) : routeUnbound(event, firstDelivery);
+      if (!event.thredId) return routeUnbound(event);
+      await store.events.saveInbound(event, now());
+      return routeBound(event as ThredsEvent & { thredId: string });
     },
     invalidatePatterns(): void {
       cache = undefined;

@@ -53,26 +53,55 @@ interface JsonataFunction {
   implementation: (this: { environment: { lookup(name: string): unknown } }, ...args: unknown[]) => unknown;
 }
 
-const ENTRY_HOOK = Symbol.for('jsonata.__evaluate_entry');
-const STEPS = '__thredsSteps';
+// JSONata 1.8 is used rather than 2.x on purpose: 2.x evaluates through async functions, and inside a Temporal
+// workflow every promise is traced by the SDK's promise hook (a captured stack per promise), which made expression
+// evaluation the thred worker's main CPU cost (README "Benchmark"). 1.8 evaluates synchronously with generators,
+// with the same language; the guards 2.x offers as options (stack depth, sequence length) are enforced here through
+// its entry/exit hooks, with the same error codes.
+const ENTRY_HOOK = '__evaluate_entry';
+const EXIT_HOOK = '__evaluate_exit';
+const BUDGET_BINDING = '__thredsBudget';
 const NOW_BINDING = '__thredsNow';
 
+/** Per-evaluation counters, bound afresh for every call, so concurrent evaluations don't share them. */
+interface Budget {
+  steps: number;
+  depth: number;
+}
+
 interface JsonataEnv {
-  base: Record<string, unknown> & { timestamp?: Date };
+  timestamp?: Date;
   lookup(name: string): unknown;
 }
 
-/** Per-evaluation step counter lives on JSONata's per-call base frame, so concurrent evaluations don't share it. */
-function budgetHook(_node: unknown, _input: unknown, env: JsonataEnv): void {
-  const steps = ((env.base[STEPS] as number | undefined) ?? 0) + 1;
-  env.base[STEPS] = steps;
-  if (steps === 1) {
-    // Pin the per-call clock JSONata reads for $toMillis/$fromMillis defaults to the caller's time.
+function entryHook(_node: unknown, _input: unknown, env: JsonataEnv): void {
+  const budget = env.lookup(BUDGET_BINDING) as Budget | undefined;
+  if (!budget) return;
+  budget.steps++;
+  budget.depth++;
+  if (budget.steps === 1) {
+    // Pin the per-call clock JSONata reads for $toMillis/$fromMillis defaults to the caller's time (nested frames
+    // copy it from this root frame when they are created).
     const now = env.lookup(NOW_BINDING);
-    if (typeof now === 'number') env.base.timestamp = new Date(now);
+    if (typeof now === 'number') env.timestamp = new Date(now);
   }
-  if (steps > MAX_EVALUATION_STEPS) {
+  if (budget.steps > MAX_EVALUATION_STEPS) {
     throw { code: 'THREDS_BUDGET', message: `evaluation exceeded ${MAX_EVALUATION_STEPS} steps` };
+  }
+  if (budget.depth > MAX_EVALUATION_DEPTH) {
+    throw {
+      code: 'D1011',
+      message: 'Stack overflow. Check for non-terminating recursive function.  Consider rewriting as tail-recursive',
+    };
+  }
+}
+
+function exitHook(_node: unknown, _input: unknown, env: JsonataEnv, result: unknown): void {
+  const budget = env.lookup(BUDGET_BINDING) as Budget | undefined;
+  if (!budget) return;
+  budget.depth--;
+  if (Array.isArray(result) && result.length > MAX_SEQUENCE_LENGTH) {
+    throw { code: 'D2015', message: `The maximum sequence length of ${MAX_SEQUENCE_LENGTH} was exceeded.` };
   }
 }
 
@@ -97,12 +126,13 @@ export function compileExpression(source: string): Expression {
   }
   let expr: Expression;
   try {
-    expr = jsonata(source, { stack: MAX_EVALUATION_DEPTH, sequence: MAX_SEQUENCE_LENGTH } as never);
+    expr = jsonata(source);
   } catch (err) {
     const d = describe(err);
     throw new ExpressionError(`syntax error: ${d.message}`, source, d.code);
   }
-  expr.assign(ENTRY_HOOK as unknown as string, budgetHook);
+  expr.assign(ENTRY_HOOK, entryHook);
+  expr.assign(EXIT_HOOK, exitHook);
   return expr;
 }
 
@@ -284,6 +314,7 @@ export async function evaluateExpression(
     const result: unknown = await expr.evaluate(input, {
       ...bindings(scope),
       [NOW_BINDING]: scope.now,
+      [BUDGET_BINDING]: { steps: 0, depth: 0 } satisfies Budget,
     });
     return toJson(result);
   } catch (err) {

@@ -1,4 +1,22 @@
+import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
+
 /** MongoDB's duplicate-key error: the idempotent writes of this folder treat it as "already done". */
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * Inserts documents keyed by a deterministic _id; those already stored are left as they are (a retried activity
+ * writes nothing twice). Preferred to an upsert: on FerretDB's SQLite backend an insert is an index lookup, while
+ * every update or upsert scans the whole collection (README "Benchmark").
+ */
+export async function insertOnce<T extends Document>(coll: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<void> {
+  if (docs.length === 0) return;
+  try {
+    await coll.insertMany(docs, { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+    const onlyDuplicates = Array.isArray(writeErrors) ? writeErrors.every(isDuplicateKey) : isDuplicateKey(err);
+    if (!onlyDuplicates) throw err;
+  }
 }

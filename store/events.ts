@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { ThredsEvent } from '../patterns';
-import { isDuplicateKey } from './errors';
+import { insertOnce, isDuplicateKey } from './errors';
 import { fromJsonText, toJsonText } from './json-field';
 
 export interface StoredEvent {
@@ -8,6 +8,8 @@ export interface StoredEvent {
   event: ThredsEvent;
   direction: 'in' | 'out';
   thredId?: string;
+  /** Threds an unbound event was routed to (a bound event has `thredId`). */
+  thredIds?: string[];
   /** Resolved recipients of an outbound event. */
   to?: string[];
   storedAt: number;
@@ -23,11 +25,17 @@ const fromDoc = ({ event, ...rest }: EventDoc): StoredEvent => ({ ...rest, event
 export function createEventStore(db: Db) {
   const coll = db.collection<EventDoc>('events');
   return {
-    /** Stores an inbound event once; returns false when an event with this id was already stored. */
-    async saveInbound(event: ThredsEvent, now: number): Promise<boolean> {
+    /**
+     * Stores an inbound event once; returns false when an event with this id was already stored. `routing` is what
+     * the router already knows (the threds it is about to start, or that nothing takes it), so the common paths cost
+     * one insert and no update.
+     */
+    async saveInbound(event: ThredsEvent, now: number, routing: Pick<StoredEvent, 'thredIds' | 'outcome'> = {}): Promise<boolean> {
       try {
         const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'in', storedAt: now };
         if (event.thredId) doc.thredId = event.thredId;
+        if (routing.thredIds?.length) doc.thredIds = routing.thredIds;
+        if (routing.outcome) doc.outcome = routing.outcome;
         await coll.insertOne(doc);
         return true;
       } catch (err) {
@@ -39,10 +47,14 @@ export function createEventStore(db: Db) {
     async saveOutbound(event: ThredsEvent, to: string[], now: number): Promise<void> {
       const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'out', to, storedAt: now };
       if (event.thredId) doc.thredId = event.thredId;
-      await coll.updateOne({ _id: event.id }, { $setOnInsert: doc }, { upsert: true });
+      await insertOnce(coll, [doc]);
     },
     async markOutcome(id: string, outcome: NonNullable<StoredEvent['outcome']>): Promise<void> {
       await coll.updateOne({ _id: id }, { $set: { outcome } });
+    },
+    /** Undoes `thredIds` written ahead when starting that thred failed. */
+    async unlinkFromThred(eventId: string, thredId: string): Promise<void> {
+      await coll.updateOne({ _id: eventId }, { $pull: { thredIds: thredId } });
     },
     async get(id: string): Promise<StoredEvent | null> {
       const doc = await coll.findOne({ _id: id });
@@ -50,11 +62,11 @@ export function createEventStore(db: Db) {
     },
     /** Inbound events routed to a thred are recorded against it (an unbound event may reach several threds). */
     async linkToThred(eventId: string, thredId: string): Promise<void> {
-      await coll.updateOne({ _id: eventId }, { $addToSet: { thredIds: thredId } } as never);
+      await coll.updateOne({ _id: eventId }, { $addToSet: { thredIds: thredId } });
     },
     async forThred(thredId: string, limit = 500): Promise<StoredEvent[]> {
       const docs = await coll
-        .find({ $or: [{ thredId }, { thredIds: thredId } as never] })
+        .find({ $or: [{ thredId }, { thredIds: thredId }] })
         .sort({ storedAt: 1 })
         .limit(limit)
         .toArray();

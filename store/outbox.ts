@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Message } from '../patterns';
+import { insertOnce } from './errors';
 import { fromJsonText, toJsonText } from './json-field';
 
 /**
@@ -19,18 +20,14 @@ export function createOutbox(db: Db) {
   const coll = db.collection<OutboxDoc>('outbox');
   return {
     async add(message: Message, participantIds: string[], now: number): Promise<void> {
-      if (participantIds.length === 0) return;
-      await coll.bulkWrite(
-        participantIds.map((participantId) => {
-          const entry: OutboxDoc = {
-            _id: `${message.id}:${participantId}`,
-            participantId,
-            message: toJsonText(message),
-            createdAt: now,
-          };
-          return { updateOne: { filter: { _id: entry._id }, update: { $setOnInsert: entry }, upsert: true } };
-        }),
-        { ordered: false },
+      await insertOnce(
+        coll,
+        participantIds.map((participantId) => ({
+          _id: `${message.id}:${participantId}`,
+          participantId,
+          message: toJsonText(message),
+          createdAt: now,
+        })),
       );
     },
     async since(participantId: string, since: number, limit = 1000): Promise<OutboxEntry[]> {

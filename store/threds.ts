@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import type { ThredState } from '../patterns';
-import { isDuplicateKey } from './errors';
+import { insertOnce, isDuplicateKey } from './errors';
 import { fromJsonText, toJsonText } from './json-field';
 
 /** The read model of a thred: what GET /threds returns, and the index of threds accepting unbound events. */
@@ -38,30 +38,50 @@ const fromDoc = ({ locals, ...rest }: ThredDoc): ThredRecord => ({ ...rest, loca
 
 export function createThredStore(db: Db) {
   const coll = db.collection<ThredDoc>('threds');
+  // The router reads the threds accepting unbound events on every unbound event: a collection of their ids only,
+  // written when a thred's acceptance changes, stays as small as that set (a filter on `threds` would scan every
+  // thred on FerretDB).
+  const unbound = db.collection<{ _id: string }>('threds_accepting_unbound');
+  async function setAcceptsUnbound(id: string, accepts: boolean): Promise<void> {
+    if (accepts) await insertOnce(unbound, [{ _id: id }]);
+    else await unbound.deleteOne({ _id: id });
+  }
   return {
     /** Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). */
     async save(record: ThredRecord): Promise<void> {
       const { _id, locals, ...fields } = record;
       const rest = { ...fields, locals: toJsonText(locals) };
-      // One round trip: updates an older version, inserts a new thred; when a newer version is stored the filter
-      // misses and the upsert's insert fails on the duplicate _id — which means "keep the newer one".
+      // A new thred is an insert (cheap everywhere; on FerretDB an update scans the collection). Otherwise the
+      // versioned update: when a newer version is stored the filter misses and the upsert's insert fails on the
+      // duplicate _id — which means "keep the newer one".
+      try {
+        await coll.insertOne({ _id, ...rest });
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
       await coll.updateOne({ _id, version: { $lte: record.version } }, { $set: rest }, { upsert: true }).catch((err: unknown) => {
         if (!isDuplicateKey(err)) throw err;
       });
     },
+    /** Keeps the index of threds accepting unbound events; called when a thred's acceptance may have changed. */
+    setAcceptsUnbound,
     /**
      * After a Temporal reset the new run counts steps from where it was reset to, below the stored version: let its
      * next snapshot win.
      */
-    async rewind(id: string, now: { status: ThredRecord['status']; reaction: string | null }): Promise<void> {
-      await coll.updateOne({ _id: id }, { $set: { version: -1, status: now.status, reaction: now.reaction } });
+    async rewind(id: string, now: { status: ThredRecord['status']; reaction: string | null; acceptsUnbound: boolean }): Promise<void> {
+      const acceptsUnbound = now.status === 'active' && now.acceptsUnbound;
+      await coll.updateOne({ _id: id }, { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } });
+      await setAcceptsUnbound(id, acceptsUnbound);
     },
     async get(id: string): Promise<ThredRecord | null> {
       const doc = await coll.findOne({ _id: id });
       return doc ? fromDoc(doc) : null;
     },
-    async acceptingUnbound(): Promise<ThredRecord[]> {
-      return (await coll.find({ status: 'active', acceptsUnbound: true }).toArray()).map(fromDoc);
+    /** Ids of the threds whose current reaction takes unbound events. */
+    async acceptingUnbound(): Promise<string[]> {
+      return (await unbound.find({}).toArray()).map((d) => d._id);
     },
     async list(q: ThredListQuery): Promise<{ threds: ThredRecord[]; nextCursor?: string }> {
       const filter: Filter<ThredDoc> = {};

@@ -81,4 +81,6 @@ export interface ThredSnapshot {
   step: number;
   /** 0 for the first run; +1 at every continue-as-new. */
   run: number;
+  /** The current reaction takes unbound events (the router offers them to this thred). */
+  acceptsUnbound: boolean;
 }

@@ -91,6 +91,8 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   let handledThisRun = 0;
   let shownReaction: string | null | undefined;
   let shownStatus: string | undefined;
+  // What the router's index was last told about this thred; unknown at the start of a run, so its first batch says.
+  let unboundRecorded: boolean | undefined;
 
   const snapshot = (): ThredSnapshot => ({
     thredId,
@@ -100,6 +102,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     inFlightAgentCalls: agentCallsInFlight,
     step,
     run,
+    acceptsUnbound: state.status === 'active' && currentReactionAcceptsUnbound(),
   });
 
   // 2. Handlers ---------------------------------------------------------------------------------------------------
@@ -252,8 +255,21 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     const last = done.records[done.records.length - 1]!.step;
     const { recipients } = await engine.recordSteps.executeWithOptions(
       { startToCloseTimeout: '20s', summary: first === last ? `record step ${first}` : `record steps ${first}–${last}` },
-      [{ thredId, pattern: { id: patternId, ...(pattern.name !== undefined && { name: pattern.name }) }, steps: done.records }],
+      [
+        {
+          thredId,
+          pattern: {
+            id: patternId,
+            ...(pattern.name !== undefined && { name: pattern.name }),
+            limited: (pattern.maxInstances ?? 0) > 0 || (pattern.instanceInterval ?? 0) > 0,
+          },
+          steps: done.records,
+          ...(unboundRecorded !== undefined && { unboundBefore: unboundRecorded }),
+        },
+      ],
     );
+    const lastRecord = done.records[done.records.length - 1]!;
+    unboundRecorded = lastRecord.state.status === 'active' && lastRecord.acceptsUnbound;
     if (recipients.length > 0) state = addParticipants(state, recipients);
     for (const spawn of done.spawns) await spawnThreds(spawn);
     for (const id of done.controls) controlResults.set(id, snapshot());

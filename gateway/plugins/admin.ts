@@ -141,7 +141,11 @@ const admin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       // The reset run counts steps from the reset point: rewind the read model to what that run holds now, so the
       // router accepts its events again and its next snapshot wins.
       const reset = await client.workflow.getHandle(thredId, res.runId ?? undefined).query(stateQuery);
-      await store.threds.rewind(thredId, { status: reset.state.status, reaction: reset.state.reaction });
+      await store.threds.rewind(thredId, {
+        status: reset.state.status,
+        reaction: reset.state.reaction,
+        acceptsUnbound: reset.acceptsUnbound,
+      });
       return { thredId, runId: res.runId ?? '', resetEventId: target };
     },
   );

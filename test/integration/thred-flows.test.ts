@@ -163,17 +163,23 @@ describe('thred flows', () => {
   it('offers unbound events to running threds whose reaction allows them, and stops once it leaves', async () => {
     const open = evt('test.collect.open', 'person2');
     const thredId = (await e.router.route(open)).started[0]!;
-    await waitFor(async () => (await e.store.threds.get(thredId))?.acceptsUnbound, 'index to list the thred');
+    await waitFor(async () => (await e.store.threds.acceptingUnbound()).includes(thredId), 'index to list the thred');
+    expect((await e.store.threds.get(thredId))?.acceptsUnbound).toBe(true);
 
-    const r1 = await e.router.route(evt('test.reading', 'sensorX'));
+    const reading = evt('test.reading', 'sensorX');
+    const r1 = await e.router.route(reading);
     expect(r1).toMatchObject({ thredIds: [thredId], started: [] });
+    expect((await e.store.events.get(reading.id))?.thredIds).toEqual([thredId]);
     await e.router.route(evt('test.reading', 'sensorY'));
     expect((await e.snapshot(thredId)).state.locals.readings).toBe(2);
 
     await e.router.route(evt('test.collect.close', 'person2', { thredId }));
-    await waitFor(async () => (await e.store.threds.get(thredId))?.acceptsUnbound === false, 'index to drop the thred');
-    const r3 = await e.router.route(evt('test.reading', 'sensorZ'));
+    await waitFor(async () => !(await e.store.threds.acceptingUnbound()).includes(thredId), 'index to drop the thred');
+    expect((await e.store.threds.get(thredId))?.acceptsUnbound).toBe(false);
+    const late = evt('test.reading', 'sensorZ');
+    const r3 = await e.router.route(late);
     expect(r3.thredIds).toEqual([]);
+    expect((await e.store.events.get(late.id))?.outcome).toBe('no_pattern'); // offered, taken by nobody
     expect((await e.snapshot(thredId)).state.locals.readings).toBe(2);
   });
 

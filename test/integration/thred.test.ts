@@ -130,6 +130,7 @@ describe('thred engine', () => {
     const routed = await e.router.route(ask);
     const thredId = `ask_agent_${ask.id}`;
     expect(routed).toEqual({ eventId: ask.id, thredIds: [thredId], started: [thredId], refused: [] });
+    expect(await e.store.events.get(ask.id)).toMatchObject({ direction: 'in', thredIds: [thredId] });
 
     const entry = await waitFor(
       async () => (await e.store.outbox.since('sensor1', 0)).find((m) => m.message.event.thredId === thredId),
@@ -222,6 +223,10 @@ describe('thred engine', () => {
     expect(refused).toHaveLength(4);
     expect(refused[0]).toMatchObject({ patternId: 'limited', code: 4300 });
     expect(await e.store.instances.active('limited')).toBe(1);
+    const winner = results.find((r) => r.started.length === 1)!;
+    expect((await e.store.events.get(winner.eventId))?.thredIds).toEqual(winner.started);
+    const loser = results.find((r) => r.refused.length === 1)!;
+    expect((await e.store.events.get(loser.eventId))?.thredIds).toBeUndefined();
   });
 
   it('refuses bound events for an unknown thred (404) and an ended one (409); audits events that reach nothing', async () => {
