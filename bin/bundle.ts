@@ -3,7 +3,7 @@
  * (hash of workflows/, patterns/ and the lock file) into .data/bundle/ and reused by every worker start and test file.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from './stack';
@@ -34,5 +34,9 @@ export async function workflowBundle(dir = join(projectRoot, '.data', 'bundle'))
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, code);
   renameSync(tmp, file); // atomic: parallel test files never read half a bundle
+  // Bundles of earlier sources are never read again (a running worker holds its code in memory).
+  for (const name of readdirSync(dir)) {
+    if (/^workflows-[0-9a-f]{16}\.js$/.test(name) && join(dir, name) !== file) rmSync(join(dir, name), { force: true });
+  }
   return { code };
 }

@@ -77,7 +77,8 @@ export function createRouter(deps: RouterDeps) {
 
   async function routeBound(event: ThredsEvent & { thredId: string }): Promise<RouteResult> {
     const thredId = event.thredId;
-    const record = await store.threds.get(thredId);
+    // The event is stored whatever the thred's state (an audit of what arrived); the two round trips overlap.
+    const [record] = await Promise.all([store.threds.get(thredId), store.events.saveInbound(event, now())]);
     const ended = () =>
       new RouteError(409, 'THREDS_ERR_THRED_ENDED', `thred ${thredId} has ended`, ErrorCodes.THRED_DOES_NOT_EXIST);
     if (record?.status === 'terminated') throw ended();
@@ -215,9 +216,7 @@ export function createRouter(deps: RouterDeps) {
   return {
     /** Stores and routes one event. Throws RouteError for 404/409; other errors mean a server is unavailable. */
     async route(event: ThredsEvent): Promise<RouteResult> {
-      if (!event.thredId) return routeUnbound(event);
-      await store.events.saveInbound(event, now());
-      return routeBound(event as ThredsEvent & { thredId: string });
+      return event.thredId ? routeBound(event as ThredsEvent & { thredId: string }) : routeUnbound(event);
     },
     invalidatePatterns(): void {
       cache = undefined;

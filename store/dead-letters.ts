@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { insertOnce } from './errors';
 import type { Message } from '../patterns';
 import { fromJsonText, toJsonText } from './json-field';
 
@@ -22,7 +23,7 @@ export function createDeadLetters(db: Db) {
   return {
     async add(letter: DeadLetter): Promise<void> {
       const doc: DeadLetterDoc = { ...letter, message: toJsonText(letter.message) };
-      await coll.updateOne({ _id: letter._id }, { $setOnInsert: doc }, { upsert: true });
+      await insertOnce(coll, [doc]);
     },
     async list(limit = 100): Promise<DeadLetter[]> {
       return (await coll.find().sort({ createdAt: -1 }).limit(limit).toArray()).map(fromDoc);

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { insertOnce } from './errors';
 
 /** One transition record (SPEC §8 GET /threds/:id/log). */
 export interface ThredLogRecord {
@@ -18,15 +19,11 @@ export function createThredLog(db: Db) {
   const coll = db.collection<ThredLogRecord>('thred_log');
   return {
     async append(records: ThredLogRecord[]): Promise<void> {
-      if (records.length === 0) return;
-      await coll.bulkWrite(
-        records.map((r) => ({ updateOne: { filter: { _id: r._id }, update: { $setOnInsert: r }, upsert: true } })),
-        { ordered: false },
-      );
+      await insertOnce(coll, records);
     },
     async forThred(thredId: string, limit = 1000): Promise<ThredLogRecord[]> {
       const records = await coll.find({ thredId }).sort({ seq: 1, _id: 1 }).limit(limit).toArray();
-      // FerretDB drops null fields inside $setOnInsert: restore the documented shape.
+      // Older records were written by a $setOnInsert upsert, which drops null fields on FerretDB: restore the shape.
       return records.map((r) => ({ ...r, from: r.from ?? null, to: r.to ?? null }));
     },
   };

@@ -51,18 +51,20 @@ export function createThredStore(db: Db) {
     async save(record: ThredRecord): Promise<void> {
       const { _id, locals, ...fields } = record;
       const rest = { ...fields, locals: toJsonText(locals) };
-      // A new thred is an insert (cheap everywhere; on FerretDB an update scans the collection). Otherwise the
-      // versioned update: when a newer version is stored the filter misses and the upsert's insert fails on the
-      // duplicate _id — which means "keep the newer one".
+      // A new thred is one insert (an index lookup). Otherwise read the stored version, then replace an older
+      // snapshot — with filters naming `_id` alone, because FerretDB's SQLite backend pushes only that down (with a
+      // version condition too it decodes every thred to find one). A thred's batches are recorded one at a time
+      // (its local activities run in sequence), so the read and the write do not race in practice; a retry of an
+      // older batch that lands late is still refused.
       try {
         await coll.insertOne({ _id, ...rest });
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
       }
-      await coll.updateOne({ _id, version: { $lte: record.version } }, { $set: rest }, { upsert: true }).catch((err: unknown) => {
-        if (!isDuplicateKey(err)) throw err;
-      });
+      const stored = await coll.findOne({ _id }, { projection: { version: 1 } });
+      if (stored && stored.version > record.version) return;
+      await coll.replaceOne({ _id }, rest);
     },
     /** Keeps the index of threds accepting unbound events; called when a thred's acceptance may have changed. */
     setAcceptsUnbound,

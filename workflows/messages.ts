@@ -3,7 +3,7 @@
  * and frozen: histories persist them (SPEC §10).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentAddress, Message, Pattern, ThredState, ThredsEvent, Transition } from '../patterns';
+import type { AgentAddress, Message, Pattern, ThredState, ThredsEvent, Transition } from '../patterns/thred-machine';
 
 export const THREDS_TASK_QUEUE = 'threds';
 export const THRED_WORKFLOW_TYPE = 'thred';

@@ -46,7 +46,7 @@ import {
   type ThredSpawnEffect,
   type ThredState,
   type ThredsEvent,
-} from '../patterns';
+} from '../patterns/thred-machine';
 import type { StepRecord } from '../activities/engine';
 import {
   controlUpdate,
