@@ -140,10 +140,27 @@ async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
   }
 }
 
+/** A progress bar on a terminal; elsewhere (CI, a log file) a line every 5 s. */
 function progress(label: string, total: number) {
-  const bar = new SingleBar({ format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {eta_formatted}` }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {eta_formatted}`, noTTYOutput: true, notTTYSchedule: 5000 },
+    Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { tick: () => bar.increment(), stop: () => bar.stop() };
+}
+
+/** Progress of a closed-loop (saturation) phase, which runs for a time rather than a count: seconds elapsed. */
+function timedProgress(label: string, durationMs: number) {
+  const bar = progress(label, Math.round(durationMs / 1000));
+  const timer = setInterval(bar.tick, 1000);
+  return {
+    tick: bar.tick,
+    stop: () => {
+      clearInterval(timer);
+      bar.stop();
+    },
+  };
 }
 
 /** A WebSocket client of the gateway that resolves waiters by the `ping` value the bench patterns echo back. */
@@ -242,7 +259,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     };
     await closedLoop(2000, opts.concurrency, oneBaseline); // warm-up (bundle, caches)
     latencies.length = 0;
-    let bar = progress('baseline saturation', 1);
+    let bar = timedProgress('baseline saturation (s)', opts.durationMs);
     const baseSat = await phase('baseline saturation', () => closedLoop(opts.durationMs, opts.concurrency, oneBaseline));
     bar.stop();
     const baselineSaturation = { perSec: round((baseSat.completed * 1000) / baseSat.elapsedMs), latency: percentiles(latencies), errors: baseSat.errors };
@@ -309,7 +326,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     };
     await closedLoop(2000, opts.concurrency, onePing); // warm-up: bundle load, caches
     e2e.length = 0;
-    bar = progress('threds saturation', 1);
+    bar = timedProgress('threds saturation (s)', opts.durationMs);
     const thSat = await phase('threds saturation', () => closedLoop(opts.durationMs, opts.concurrency, onePing));
     bar.stop();
     const thredsSaturation = { perSec: round((thSat.completed * 1000) / thSat.elapsedMs), latency: percentiles(e2e), errors: thSat.errors };
@@ -374,7 +391,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
         }),
       );
       // Accepted is not started: a thred counts once its first step is in the read model (the worker may lag).
-      while ((await db.collection('threds').countDocuments({ patternId: 'bench_idle' })) < idleIds.length) {
+      while ((await store.threds.count({ pattern: 'bench_idle' })) < idleIds.length) {
         await new Promise((r) => setTimeout(r, 500));
       }
     });

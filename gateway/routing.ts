@@ -180,7 +180,7 @@ export function createRouter(deps: RouterDeps) {
     const patterns = await activePatterns();
     const c = ctx();
     const matching: StoredPattern[] = [];
-    for (const p of patterns) if (await startsThred(p, event, c)) matching.push(p);
+    for (const p of patterns) if (startsThred(p, event, c)) matching.push(p);
     const starting = matching.filter((p) => !isLimited(p)).map((p) => `${p.id}_${event.id}`);
     // Running threds whose current reaction takes unbound events; those this event starts get it as their first.
     const running = (await store.threds.acceptingUnbound()).filter((id) => !starting.includes(id));

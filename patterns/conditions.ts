@@ -22,7 +22,7 @@ export interface Directives {
 export interface ConditionEnv {
   mode: 'apply' | 'test';
   /** Evaluates an expression; `where` is its JSON path in the reaction (for error messages). */
-  run: (source: string, where: string) => Promise<unknown>;
+  run: (source: string, where: string) => unknown;
   andState: Record<string, true>;
 }
 
@@ -43,20 +43,20 @@ function override(base: Directives, winner: Directives): Directives {
   return { ...baseFields, ...winnerFields, at: { ...baseAt, ...winnerAt } };
 }
 
-async function runOnTrue(node: Condition, path: string, env: ConditionEnv): Promise<void> {
-  if (env.mode === 'apply' && node.onTrue?.xpr !== undefined) await env.run(node.onTrue.xpr, `${path}/onTrue/xpr`);
+function runOnTrue(node: Condition, path: string, env: ConditionEnv): void {
+  if (env.mode === 'apply' && node.onTrue?.xpr !== undefined) env.run(node.onTrue.xpr, `${path}/onTrue/xpr`);
 }
 
 /**
  * Evaluates `node` (at JSON path `path`, e.g. `/condition`). Returns the chosen directives, or null when
  * the condition is not (yet) true. Throws ThredError / ExpressionError on bad conditions or expressions.
  */
-export async function evaluateCondition(node: Condition, path: string, env: ConditionEnv): Promise<Directives | null> {
+export function evaluateCondition(node: Condition, path: string, env: ConditionEnv): Directives | null {
   switch (node.type) {
     case 'filter': {
       if (node.xpr === undefined) throw new ThredError(5000, 'Invalid condition', `filter at ${path} has no xpr`);
-      if (!truthy(await env.run(node.xpr, `${path}/xpr`))) return null;
-      await runOnTrue(node, path, env);
+      if (!truthy(env.run(node.xpr, `${path}/xpr`))) return null;
+      runOnTrue(node, path, env);
       return directivesOf(node, path);
     }
     case 'and': {
@@ -64,7 +64,7 @@ export async function evaluateCondition(node: Condition, path: string, env: Cond
       if (env.mode === 'test') {
         for (const [i, op] of operands.entries()) {
           const p = `${path}/operands/${i}`;
-          if (env.andState[p] !== true && (await evaluateCondition(op, p, env)) !== null)
+          if (env.andState[p] !== true && (evaluateCondition(op, p, env)) !== null)
             return directivesOf(node, path);
         }
         return null;
@@ -73,19 +73,19 @@ export async function evaluateCondition(node: Condition, path: string, env: Cond
       for (const [i, op] of operands.entries()) {
         const p = `${path}/operands/${i}`;
         if (env.andState[p] === true) continue;
-        if ((await evaluateCondition(op, p, env)) !== null) env.andState[p] = true;
+        if ((evaluateCondition(op, p, env)) !== null) env.andState[p] = true;
         else all = false;
       }
       if (!all) return null;
-      await runOnTrue(node, path, env);
+      runOnTrue(node, path, env);
       // and = the and-node's own directives only; operand directives are ignored (SPEC §4).
       return directivesOf(node, path);
     }
     case 'or': {
       for (const [i, op] of (node.operands ?? []).entries()) {
-        const r = await evaluateCondition(op, `${path}/operands/${i}`, env);
+        const r = evaluateCondition(op, `${path}/operands/${i}`, env);
         if (r !== null) {
-          await runOnTrue(node, path, env);
+          runOnTrue(node, path, env);
           return override(directivesOf(node, path), r);
         }
       }

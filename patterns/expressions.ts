@@ -303,15 +303,15 @@ function bindings(scope: EvalScope): Record<string, unknown> {
  * Mutates only `scope.locals` (via `$setLocal`) and `scope.logs` (via `$log`). Returns plain JSON.
  * Throws `ExpressionError` on any failure.
  */
-export async function evaluateExpression(
+export function evaluateExpression(
   source: string,
   scope: EvalScope,
   cache: ExpressionCache = new ExpressionCache(),
-): Promise<unknown> {
+): unknown {
   const expr = cache.get(source);
   const input = { event: scope.event, context: { thredId: scope.thredId, locals: scope.locals } };
   try {
-    const result: unknown = await expr.evaluate(input, {
+    const result: unknown = expr.evaluate(input, {
       ...bindings(scope),
       [NOW_BINDING]: scope.now,
       [BUDGET_BINDING]: { steps: 0, depth: 0 } satisfies Budget,

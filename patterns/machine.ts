@@ -249,9 +249,9 @@ function nextInput(
 
 function runner(work: Work, scope: EvalScope, reaction: NamedReaction): Run {
   const base = reactionPath(work.rt, reaction.name);
-  return async (source, where) => {
+  return (source, where) => {
     try {
-      return await evaluateExpression(source, scope, work.rt.cache);
+      return evaluateExpression(source, scope, work.rt.cache);
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
       const shown = source.length > 200 ? `${source.slice(0, 200)}…` : source;
@@ -351,7 +351,7 @@ function updateMeta(work: Work, input: ThredsEvent): void {
 }
 
 /** Applies `input` to the current reaction. Returns whether it matched and the chained next input, if any. */
-async function applyReaction(work: Work, input: ThredsEvent): Promise<{ matched: boolean; next?: ThredsEvent }> {
+function applyReaction(work: Work, input: ThredsEvent): { matched: boolean; next?: ThredsEvent } {
   const { rt, ctx, state } = work;
   const reaction = reactionNamed(rt, state.reaction);
   if (state.status !== 'active' || reaction === undefined) return { matched: false };
@@ -377,7 +377,7 @@ async function applyReaction(work: Work, input: ThredsEvent): Promise<{ matched:
     logs: [],
   };
   const run = runner(work, scope, reaction);
-  const result: Directives | null = await evaluateCondition(reaction.condition, '/condition', {
+  const result: Directives | null = evaluateCondition(reaction.condition, '/condition', {
     mode: 'apply',
     run,
     andState: state.andState,
@@ -391,18 +391,18 @@ async function applyReaction(work: Work, input: ThredsEvent): Promise<{ matched:
   // transform → publish (to, then onPublish)
   let outbound: ThredsEvent | undefined;
   if (result.transform !== undefined) {
-    const { data, re } = await renderTransform(result.transform, result.at.transform ?? '/condition/transform', run);
+    const { data, re } = renderTransform(result.transform, result.at.transform ?? '/condition/transform', run);
     outbound = systemEvent(ctx, state.thredId, data, re !== undefined ? { re } : {});
   }
   let to: string[] = [];
   if (result.publish !== undefined) {
     const at = result.at.publish ?? '/condition/publish';
-    to = await renderAddresses(result.publish, at, run, rt.pattern.broadcastAllowed === true);
+    to = renderAddresses(result.publish, at, run, rt.pattern.broadcastAllowed === true);
     if (outbound !== undefined) {
       if (result.publish.name !== undefined) state.outIds[result.publish.name] = outbound.id;
       if (result.publish.onPublish?.xpr !== undefined) {
         scope.outboundEvent = outbound;
-        await run(result.publish.onPublish.xpr, `${at}/onPublish/xpr`);
+        run(result.publish.onPublish.xpr, `${at}/onPublish/xpr`);
         scope.outboundEvent = undefined;
       }
     }
@@ -423,7 +423,7 @@ async function applyReaction(work: Work, input: ThredsEvent): Promise<{ matched:
 }
 
 /** Runs `input` and whatever forward/local inputs it chains to, bounded by ctx.maxChainSteps. */
-async function runChain(work: Work, input: ThredsEvent, stepsTaken: number): Promise<boolean> {
+function runChain(work: Work, input: ThredsEvent, stepsTaken: number): boolean {
   const max = work.ctx.maxChainSteps ?? DEFAULT_MAX_CHAIN_STEPS;
   let steps = stepsTaken;
   let current: ThredsEvent | undefined = input;
@@ -437,7 +437,7 @@ async function runChain(work: Work, input: ThredsEvent, stepsTaken: number): Pro
         `transition chain exceeded ${max} steps (at reaction '${work.state.reaction}')`,
       );
     }
-    const r: { matched: boolean; next?: ThredsEvent } = await applyReaction(work, current);
+    const r: { matched: boolean; next?: ThredsEvent } = applyReaction(work, current);
     firstMatched ??= r.matched;
     current = r.next;
   }
@@ -541,7 +541,7 @@ function reportedError(state: ThredState, event: ThredsEvent, ctx: Ctx): Step {
  * On failure (expression error, unknown target, chain over bound) the returned state is the `state`
  * argument itself and `effects` holds only the error report.
  */
-export async function react(pattern: Pattern, state: ThredState, event: ThredsEvent, ctx: Ctx): Promise<Step> {
+export function react(pattern: Pattern, state: ThredState, event: ThredsEvent, ctx: Ctx): Step {
   let input: ThredsEvent | undefined;
   try {
     input = normalizeEvent(event);
@@ -555,7 +555,7 @@ export async function react(pattern: Pattern, state: ThredState, event: ThredsEv
     const work = newWork(rt, ctx, state);
     work.state.seq += 1;
     work.state.updateTime = ctx.now;
-    const matched = await runChain(work, input, 0);
+    const matched = runChain(work, input, 0);
     return { state: work.state, effects: finish(work), matched };
   } catch (err) {
     return errorStep(state, ctx, err, input ?? (isEventLike(event) ? event : undefined));
@@ -568,12 +568,12 @@ export async function react(pattern: Pattern, state: ThredState, event: ThredsEv
  * does nothing, `local` replays the stored event into the new reaction. `$noTransition` leaves the thred
  * where it is (no new timer). Pure; never throws.
  */
-export async function expire(
+export function expire(
   pattern: Pattern,
   state: ThredState,
   timer: { reaction: string; generation: number },
   ctx: Ctx,
-): Promise<Step> {
+): Step {
   const noop: Step = { state, effects: [], matched: false };
   if (state.status !== 'active' || state.reaction !== timer.reaction || state.reactionGeneration !== timer.generation) {
     return noop;
@@ -590,7 +590,7 @@ export async function expire(
     work.effects.push(logEffect('expired', reaction.name, work.state.reaction, { reaction: reaction.name }));
     if (!work.ended && transition?.input === 'local') {
       const where = `${reactionPath(rt, reaction.name)}/expiry/transition`;
-      await runChain(work, storedEvent(work, transition.localName, where), 1);
+      runChain(work, storedEvent(work, transition.localName, where), 1);
     }
     return { state: work.state, effects: finish(work), matched: true };
   } catch (err) {
@@ -657,12 +657,12 @@ export function terminateThred(pattern: Pattern, state: ThredState, reason: stri
  * input event (`forward` does nothing, `local` replays the stored event). Refused (5203) unless active.
  * Pure; never throws.
  */
-export async function forceTransition(
+export function forceTransition(
   pattern: Pattern,
   state: ThredState,
   transition: Transition,
   ctx: Ctx,
-): Promise<Step> {
+): Step {
   try {
     if (state.status !== 'active') refuseInactive(state);
     const rt = runtimeOf(pattern);
@@ -675,7 +675,7 @@ export async function forceTransition(
       logEffect('control', reaction.name, work.state.reaction, { detail: `transition ${transition.name}` }),
     );
     if (!work.ended && transition.input === 'local') {
-      await runChain(work, storedEvent(work, transition.localName, 'transition'), 1);
+      runChain(work, storedEvent(work, transition.localName, 'transition'), 1);
     }
     return { state: work.state, effects: finish(work), matched: true };
   } catch (err) {

@@ -18,16 +18,16 @@ export interface StartMatch {
   error?: { code: number; message: string };
 }
 
-async function testReaction(
+function testReaction(
   rt: PatternRuntime,
   reaction: NamedReaction,
   event: ThredsEvent,
   ctx: Ctx,
   scope: EvalScope,
   andState: Record<string, true>,
-): Promise<boolean> {
+): boolean {
   if (!sourceAllowed(reaction.allowedSources, event.source.id, ctx.groups)) return false;
-  const result = await evaluateCondition(reaction.condition, '/condition', {
+  const result = evaluateCondition(reaction.condition, '/condition', {
     mode: 'test',
     run: (source) => evaluateExpression(source, scope, rt.cache),
     // a copy: test mode never records progress
@@ -47,7 +47,7 @@ function failure(err: unknown, reaction: string): { code: number; message: strin
  * allowedSources, then the condition with empty locals (`and`/`or`: any operand true). Never runs `onTrue`.
  * Deterministic; errors are returned, not thrown.
  */
-export async function matchStart(pattern: Pattern, event: ThredsEvent, ctx: Ctx): Promise<StartMatch> {
+export function matchStart(pattern: Pattern, event: ThredsEvent, ctx: Ctx): StartMatch {
   let reactionName = '?';
   try {
     const rt = runtimeOf(pattern);
@@ -57,15 +57,15 @@ export async function matchStart(pattern: Pattern, event: ThredsEvent, ctx: Ctx)
     reactionName = first.name;
     const input = normalizeEvent(event);
     const scope: EvalScope = { event: input, thredId: undefined, locals: {}, outIds: {}, now: ctx.now, logs: [] };
-    return { starts: await testReaction(rt, first, input, ctx, scope, {}) };
+    return { starts: testReaction(rt, first, input, ctx, scope, {}) };
   } catch (err) {
     return { starts: false, error: failure(err, reactionName) };
   }
 }
 
 /** `matchStart(...).starts`: whether this unbound event starts a thred of `pattern`. Never throws. */
-export async function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx): Promise<boolean> {
-  return (await matchStart(pattern, event, ctx)).starts;
+export function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx): boolean {
+  return (matchStart(pattern, event, ctx)).starts;
 }
 
 /**
@@ -73,12 +73,12 @@ export async function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx
  * allowedSources + condition test against a scratch copy of its locals (writes discarded). False when the
  * thred is not active, the reaction does not accept unbound events, or an expression fails. Never throws.
  */
-export async function acceptsUnbound(
+export function acceptsUnbound(
   pattern: Pattern,
   state: ThredState,
   event: ThredsEvent,
   ctx: Ctx,
-): Promise<boolean> {
+): boolean {
   try {
     if (state.status !== 'active') return false;
     const rt = runtimeOf(pattern);
@@ -93,7 +93,7 @@ export async function acceptsUnbound(
       now: ctx.now,
       logs: [],
     };
-    return await testReaction(rt, reaction, input, ctx, scope, state.andState);
+    return testReaction(rt, reaction, input, ctx, scope, state.andState);
   } catch {
     return false;
   }

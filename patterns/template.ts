@@ -8,14 +8,14 @@ import { xprBody } from './expressions';
 import type { EventData, Publish, Transform } from './model';
 import { normalizeAddress } from './normalize';
 
-export type Run = (source: string, where: string) => Promise<unknown>;
+export type Run = (source: string, where: string) => unknown;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Walks a template: `$xpr(…)` string leaves → value of any JSON type; `$xpr` keys spread; null/undefined drop. */
-export async function renderTemplate(node: unknown, path: string, run: Run): Promise<unknown> {
+export function renderTemplate(node: unknown, path: string, run: Run): unknown {
   if (typeof node === 'string') {
     const body = xprBody(node);
     return body === null ? node : run(body, path);
@@ -24,7 +24,7 @@ export async function renderTemplate(node: unknown, path: string, run: Run): Pro
   if (Array.isArray(node)) {
     const out: unknown[] = [];
     for (const [i, item] of node.entries()) {
-      const v = await renderTemplate(item, `${path}/${i}`, run);
+      const v = renderTemplate(item, `${path}/${i}`, run);
       if (v !== undefined && v !== null) out.push(v);
     }
     return out;
@@ -36,7 +36,7 @@ export async function renderTemplate(node: unknown, path: string, run: Run): Pro
       const keyPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       if (key === '$xpr') {
         if (typeof value !== 'string') throw new ThredError(5000, 'Invalid template', `${keyPath} must be a string`);
-        const spread = await run(xprBody(value) ?? value, keyPath);
+        const spread = run(xprBody(value) ?? value, keyPath);
         if (spread === undefined || spread === null) continue;
         if (!isRecord(spread)) {
           throw new ThredError(5000, 'Invalid template', `${keyPath} must evaluate to an object to spread`);
@@ -44,7 +44,7 @@ export async function renderTemplate(node: unknown, path: string, run: Run): Pro
         Object.assign(out, spread);
         continue;
       }
-      const v = await renderTemplate(value, keyPath, run);
+      const v = renderTemplate(value, keyPath, run);
       if (v !== undefined && v !== null) out[key] = v;
     }
     return out;
@@ -53,16 +53,16 @@ export async function renderTemplate(node: unknown, path: string, run: Run): Pro
 }
 
 /** Renders a transform into the outbound `data` and optional `re`. `path` points at the transform. */
-export async function renderTransform(
+export function renderTransform(
   transform: Transform,
   path: string,
   run: Run,
-): Promise<{ data: EventData; re?: string }> {
+): { data: EventData; re?: string } {
   let data: unknown;
   if (transform.eventDataTemplate !== undefined) {
-    data = await renderTemplate(transform.eventDataTemplate, `${path}/eventDataTemplate`, run);
+    data = renderTemplate(transform.eventDataTemplate, `${path}/eventDataTemplate`, run);
   } else if (transform.templateXpr !== undefined) {
-    data = await run(transform.templateXpr, `${path}/templateXpr`);
+    data = run(transform.templateXpr, `${path}/templateXpr`);
   } else {
     throw new ThredError(5000, 'Invalid transform', `${path} has neither eventDataTemplate nor templateXpr`);
   }
@@ -70,7 +70,7 @@ export async function renderTransform(
   if (!isRecord(data)) throw new ThredError(5000, 'Invalid transform', `${path} must produce an object for data`);
   const result: { data: EventData; re?: string } = { data: data as EventData };
   if (transform.meta?.reXpr !== undefined) {
-    const re = await run(transform.meta.reXpr, `${path}/meta/reXpr`);
+    const re = run(transform.meta.reXpr, `${path}/meta/reXpr`);
     if (typeof re === 'string' || typeof re === 'number') result.re = String(re);
   }
   return result;
@@ -80,12 +80,12 @@ export async function renderTransform(
  * Evaluates publish `to`: `$xpr(…)` elements are evaluated (arrays flattened one level), aliases
  * normalized (`@g` → `$g`, `*` → `$all` when broadcastAllowed), null/empty dropped, duplicates removed.
  */
-export async function renderAddresses(
+export function renderAddresses(
   publish: Publish,
   path: string,
   run: Run,
   broadcastAllowed: boolean,
-): Promise<string[]> {
+): string[] {
   const raw = typeof publish.to === 'string' ? [publish.to] : publish.to;
   const out: string[] = [];
   const add = (v: unknown): void => {
@@ -99,7 +99,7 @@ export async function renderAddresses(
       continue;
     }
     const where = typeof publish.to === 'string' ? `${path}/to` : `${path}/to/${i}`;
-    const value = await run(body, where);
+    const value = run(body, where);
     if (Array.isArray(value)) value.forEach(add);
     else add(value);
   }

@@ -4,7 +4,7 @@
  */
 import { MongoClient, type Db } from 'mongodb';
 import { createEventStore } from './events';
-import { createThredStore } from './threds';
+import { createThredStore, thredCollectionNames } from './threds';
 import { createThredLog } from './thred-log';
 import { createOutbox } from './outbox';
 import { createPatternStore } from './patterns';
@@ -40,8 +40,7 @@ export function createStore(db: Db) {
     async ensureIndexes(): Promise<void> {
       await Promise.all([
         db.collection('events').createIndex({ thredId: 1, storedAt: 1 }),
-        db.collection('threds').createIndex({ status: 1, acceptsUnbound: 1 }),
-        db.collection('threds').createIndex({ participants: 1 }),
+        ...thredCollectionNames.map((name) => db.collection(name).createIndex({ participants: 1 })),
         db.collection('thred_log').createIndex({ thredId: 1, seq: 1 }),
         db.collection('outbox').createIndex({ participantId: 1, createdAt: 1 }),
         db.collection('sessions').createIndex({ participantId: 1 }),

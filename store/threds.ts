@@ -36,8 +36,29 @@ type ThredDoc = Omit<ThredRecord, 'locals'> & { locals: string }; // locals as J
 
 const fromDoc = ({ locals, ...rest }: ThredDoc): ThredRecord => ({ ...rest, locals: fromJsonText(locals) });
 
+/**
+ * The read model is spread over THRED_PARTITIONS collections by a hash of the thred id. On FerretDB's SQLite backend
+ * a lookup or update by _id scans its collection (the _id index does not serve those queries; README "Benchmark"),
+ * so a thred's writes cost in proportion to its partition, not to every thred there is. Listing reads all of them.
+ * Fixed: changing it would hide the threds already stored.
+ */
+export const THRED_PARTITIONS = 16;
+
+/** FNV-1a: stable across processes and versions, spreads ids that share a long prefix (`<pattern>_<event id>`). */
+export function thredPartition(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % THRED_PARTITIONS;
+}
+
+export const thredCollectionNames = Array.from({ length: THRED_PARTITIONS }, (_, i) => `threds_p${String(i).padStart(2, '0')}`);
+
 export function createThredStore(db: Db) {
-  const coll = db.collection<ThredDoc>('threds');
+  const partitions = thredCollectionNames.map((name) => db.collection<ThredDoc>(name));
+  const partitionOf = (id: string) => partitions[thredPartition(id)]!;
   // The router reads the threds accepting unbound events on every unbound event: a collection of their ids only,
   // written when a thred's acceptance changes, stays as small as that set (a filter on `threds` would scan every
   // thred on FerretDB).
@@ -50,6 +71,7 @@ export function createThredStore(db: Db) {
     /** Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). */
     async save(record: ThredRecord): Promise<void> {
       const { _id, locals, ...fields } = record;
+      const coll = partitionOf(_id);
       const rest = { ...fields, locals: toJsonText(locals) };
       // A new thred is one insert (an index lookup). Otherwise read the stored version, then replace an older
       // snapshot — with filters naming `_id` alone, because FerretDB's SQLite backend pushes only that down (with a
@@ -74,28 +96,44 @@ export function createThredStore(db: Db) {
      */
     async rewind(id: string, now: { status: ThredRecord['status']; reaction: string | null; acceptsUnbound: boolean }): Promise<void> {
       const acceptsUnbound = now.status === 'active' && now.acceptsUnbound;
-      await coll.updateOne({ _id: id }, { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } });
+      await partitionOf(id).updateOne({ _id: id }, { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } });
       await setAcceptsUnbound(id, acceptsUnbound);
     },
     async get(id: string): Promise<ThredRecord | null> {
-      const doc = await coll.findOne({ _id: id });
+      const doc = await partitionOf(id).findOne({ _id: id });
       return doc ? fromDoc(doc) : null;
     },
     /** Ids of the threds whose current reaction takes unbound events. */
     async acceptingUnbound(): Promise<string[]> {
       return (await unbound.find({}).toArray()).map((d) => d._id);
     },
+    /** Ordered by thred id across partitions; `nextCursor` continues after the last one returned. */
     async list(q: ThredListQuery): Promise<{ threds: ThredRecord[]; nextCursor?: string }> {
-      const filter: Filter<ThredDoc> = {};
-      if (q.status) filter.status = q.status as ThredDoc['status'];
-      if (q.pattern) filter.patternId = q.pattern;
-      if (q.participant) filter.participants = q.participant;
+      const filter = listFilter(q);
       if (q.cursor) filter._id = { $gt: q.cursor };
       const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
-      const threds = (await coll.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray()).map(fromDoc);
+      const pages = await Promise.all(partitions.map((c) => c.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray()));
+      const threds = pages
+        .flat()
+        .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+        .slice(0, limit + 1)
+        .map(fromDoc);
       const more = threds.length > limit;
       if (more) threds.pop();
       return more ? { threds, nextCursor: threds[threds.length - 1]!._id } : { threds };
     },
+    async count(q: Omit<ThredListQuery, 'cursor' | 'limit'> = {}): Promise<number> {
+      const filter = listFilter(q);
+      const counts = await Promise.all(partitions.map((c) => c.countDocuments(filter)));
+      return counts.reduce((a, b) => a + b, 0);
+    },
   };
+}
+
+function listFilter(q: ThredListQuery): Filter<ThredDoc> {
+  const filter: Filter<ThredDoc> = {};
+  if (q.status) filter.status = q.status as ThredDoc['status'];
+  if (q.pattern) filter.patternId = q.pattern;
+  if (q.participant) filter.participants = q.participant;
+  return filter;
 }

@@ -91,8 +91,9 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   let handledThisRun = 0;
   let shownReaction: string | null | undefined;
   let shownStatus: string | undefined;
-  // What the router's index was last told about this thred; unknown at the start of a run, so its first batch says.
-  let unboundRecorded: boolean | undefined;
+  // What the router's index was last told about this thred: nothing yet for a new thred; unknown after
+  // continue-as-new, so that run's first batch says.
+  let unboundRecorded: boolean | undefined = input.carried ? undefined : false;
 
   const snapshot = (): ThredSnapshot => ({
     thredId,
@@ -149,10 +150,15 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     if (batch.records.length === 0) await condition(() => queue.length > 0 || readyToContinueAsNew());
     if (queue.length === 0 || readyToContinueAsNew()) {
       await flush();
-      if (readyToContinueAsNew()) break;
+      if (readyToContinueAsNew()) {
+        // A signal handler counts as running until a few microtasks after it enqueued; an update arriving now
+        // queues an item its caller waits for, which makes this run handle it first.
+        await condition(() => allHandlersFinished() || !readyToContinueAsNew());
+        if (readyToContinueAsNew()) break;
+      }
       continue;
     }
-    await handle(queue.shift()!);
+    handle(queue.shift()!); // the interpreter is synchronous: no promise per step (the SDK traces each one)
     handledThisRun++;
     if (batch.endsHere || batch.records.length >= MAX_BATCH || queue.length === 0) await flush();
   }
@@ -189,23 +195,25 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   function readyToContinueAsNew(): boolean {
     if (agentCallsInFlight > 0) return false; // their replies must reach this run's queue
     if (!(workflowInfo().continueAsNewSuggested || handledThisRun >= settings.eventBudget)) return false;
-    return allHandlersFinished();
+    // Update callers (offers, admin controls) wait for their queued item's result: handled in this run. Plain
+    // events are carried in the queue.
+    return !queue.some((item) => item.kind === 'control' || (item.kind === 'event' && item.offered === true));
   }
 
-  async function handle(item: Item): Promise<void> {
+  function handle(item: Item): void {
     switch (item.kind) {
       case 'event': {
-        if (item.offered && !(await acceptsUnbound(pattern, state, item.event, ctx()))) {
+        if (item.offered && !acceptsUnbound(pattern, state, item.event, ctx())) {
           offerResults.set(item.event.id, false);
           return;
         }
-        const result = await react(pattern, state, item.event, ctx());
+        const result = react(pattern, state, item.event, ctx());
         if (item.offered) offerResults.set(item.event.id, result.matched);
         collect(result);
         return;
       }
       case 'expire':
-        collect(await expire(pattern, state, { reaction: item.reaction, generation: item.generation }, ctx()));
+        collect(expire(pattern, state, { reaction: item.reaction, generation: item.generation }, ctx()));
         return;
       case 'agent-failed':
         collect(agentFailure(pattern, state, item.message, item.error, ctx()), [item]);
@@ -214,7 +222,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
         const result =
           item.request.op === 'terminate'
             ? terminateThred(pattern, state, item.request.reason ?? 'terminated by request', ctx())
-            : await forceTransition(pattern, state, item.request.transition, ctx());
+            : forceTransition(pattern, state, item.request.transition, ctx());
         collect(result);
         batch.controls.push(item.id); // answered after the batch is recorded
         batch.endsHere = true;

@@ -119,8 +119,13 @@ describe('guards', () => {
     expect(checkExpression('$a + ')).toMatch(/syntax error/);
     expect(checkExpression('$a + 1')).toBeNull();
   });
-  it('$base64encode may be unavailable in the sandbox; either way it never throws past evaluateExpression', async () => {
-    const r = await evaluateExpression("$base64encode('x')", scope()).catch((e: unknown) => e);
+  it('$base64encode may be unavailable in the sandbox; either way it never throws past evaluateExpression', () => {
+    let r: unknown;
+    try {
+      r = evaluateExpression("$base64encode('x')", scope());
+    } catch (e) {
+      r = e;
+    }
     expect(r === 'eA==' || r instanceof ExpressionError).toBe(true);
   });
 });
