@@ -85,7 +85,11 @@ export function createEngineActivities(deps: EngineDeps) {
         for (const err of rec.errors) {
           const { ids } = await resolveAddresses(err.to ?? ['$thred'], book);
           const people = ids.filter((id) => !agentIds.has(id));
-          resolved.push({ message: { id: err.event.id, to: people, event: err.event }, recipients: people, time: rec.time });
+          resolved.push({
+            message: { id: err.event.id, to: people, event: err.event },
+            recipients: people,
+            time: rec.time,
+          });
         }
         writes.push(
           ...rec.agentMessages.map((m) => store.events.saveOutbound(m.event, m.to, rec.time)),
@@ -128,23 +132,26 @@ export function createEngineActivities(deps: EngineDeps) {
       const participants = [...new Set([...s.participants, ...recipients])].filter((p) => !agentIds.has(p));
       const acceptsUnbound = s.status === 'active' && last.acceptsUnbound;
       writes.push(
-        store.threds.save({
-          _id: thredId,
-          patternId: pattern.id,
-          ...(pattern.name !== undefined && { patternName: pattern.name }),
-          status: s.status,
-          reaction: s.reaction,
-          acceptsUnbound,
-          participants,
-          locals: s.locals,
-          ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
-          childThredIds: s.childThredIds,
-          meta: s.meta,
-          startTime: s.startTime,
-          updateTime: s.updateTime,
-          ...(s.endTime !== undefined && { endTime: s.endTime }),
-          version: last.step,
-        }),
+        store.threds.save(
+          {
+            _id: thredId,
+            patternId: pattern.id,
+            ...(pattern.name !== undefined && { patternName: pattern.name }),
+            status: s.status,
+            reaction: s.reaction,
+            acceptsUnbound,
+            participants,
+            locals: s.locals,
+            ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
+            childThredIds: s.childThredIds,
+            meta: s.meta,
+            startTime: s.startTime,
+            updateTime: s.updateTime,
+            ...(s.endTime !== undefined && { endTime: s.endTime }),
+            version: last.step,
+          },
+          { isNew: steps[0]!.step === 1 }, // a thred's first batch starts at step 1
+        ),
       );
       if (acceptsUnbound !== unboundBefore) writes.push(store.threds.setAcceptsUnbound(thredId, acceptsUnbound));
       if (s.status !== 'active' && pattern.limited !== false) writes.push(store.instances.release(thredId));
@@ -158,7 +165,9 @@ export function createEngineActivities(deps: EngineDeps) {
       if (sessions) {
         await Promise.all(
           planPushes(resolved, sessions).map((p) =>
-            deps.push!(p).catch((err: unknown) => log('push failed; message stays in the outbox', { err: String(err) })),
+            deps.push!(p).catch((err: unknown) =>
+              log('push failed; message stays in the outbox', { err: String(err) }),
+            ),
           ),
         );
       }

@@ -354,7 +354,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     await phase('long thred', async () => {
       // Many senders, as many sensors would be: one sender's round trip would measure latency, not the thred.
       await Promise.all(
-        Array.from({ length: opts.concurrency * 4 }, async () => {
+        Array.from({ length: opts.concurrency * 8 }, async () => {
           while (sent < opts.longEvents) {
             sent++;
             await post({ id: `c-${randomUUID()}`, type: 'bench.count', source: { id: 'bench_sensor' }, thredId: counterId });

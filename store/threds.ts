@@ -54,7 +54,10 @@ export function thredPartition(id: string): number {
   return (h >>> 0) % THRED_PARTITIONS;
 }
 
-export const thredCollectionNames = Array.from({ length: THRED_PARTITIONS }, (_, i) => `threds_p${String(i).padStart(2, '0')}`);
+export const thredCollectionNames = Array.from(
+  { length: THRED_PARTITIONS },
+  (_, i) => `threds_p${String(i).padStart(2, '0')}`,
+);
 
 export function createThredStore(db: Db) {
   const partitions = thredCollectionNames.map((name) => db.collection<ThredDoc>(name));
@@ -68,23 +71,31 @@ export function createThredStore(db: Db) {
     else await unbound.deleteOne({ _id: id });
   }
   return {
-    /** Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). */
-    async save(record: ThredRecord): Promise<void> {
+    /**
+     * Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). `isNew`: the
+     * caller's hint that this is the thred's first snapshot (one insert); otherwise it reads the stored version and
+     * replaces an older snapshot. Either guess is corrected when wrong.
+     */
+    async save(record: ThredRecord, { isNew = false }: { isNew?: boolean } = {}): Promise<void> {
       const { _id, locals, ...fields } = record;
       const coll = partitionOf(_id);
       const rest = { ...fields, locals: toJsonText(locals) };
-      // A new thred is one insert (an index lookup). Otherwise read the stored version, then replace an older
-      // snapshot — with filters naming `_id` alone, because FerretDB's SQLite backend pushes only that down (with a
-      // version condition too it decodes every thred to find one). A thred's batches are recorded one at a time
-      // (its local activities run in sequence), so the read and the write do not race in practice; a retry of an
-      // older batch that lands late is still refused.
-      try {
-        await coll.insertOne({ _id, ...rest });
-        return;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
+      // Filters name `_id` alone: FerretDB's SQLite backend pushes only that down (with a version condition too it
+      // decodes every thred of the collection to find one). A thred's batches are recorded one at a time (its local
+      // activities run in sequence), so the read and the write do not race in practice; a retry of an older batch
+      // that lands late is still refused.
+      const insert = async () => {
+        try {
+          await coll.insertOne({ _id, ...rest });
+          return true;
+        } catch (err) {
+          if (isDuplicateKey(err)) return false;
+          throw err;
+        }
+      };
+      if (isNew && (await insert())) return;
       const stored = await coll.findOne({ _id }, { projection: { version: 1 } });
+      if (!stored && (await insert())) return;
       if (stored && stored.version > record.version) return;
       await coll.replaceOne({ _id }, rest);
     },
@@ -94,9 +105,15 @@ export function createThredStore(db: Db) {
      * After a Temporal reset the new run counts steps from where it was reset to, below the stored version: let its
      * next snapshot win.
      */
-    async rewind(id: string, now: { status: ThredRecord['status']; reaction: string | null; acceptsUnbound: boolean }): Promise<void> {
+    async rewind(
+      id: string,
+      now: { status: ThredRecord['status']; reaction: string | null; acceptsUnbound: boolean },
+    ): Promise<void> {
       const acceptsUnbound = now.status === 'active' && now.acceptsUnbound;
-      await partitionOf(id).updateOne({ _id: id }, { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } });
+      await partitionOf(id).updateOne(
+        { _id: id },
+        { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } },
+      );
       await setAcceptsUnbound(id, acceptsUnbound);
     },
     async get(id: string): Promise<ThredRecord | null> {
@@ -112,7 +129,15 @@ export function createThredStore(db: Db) {
       const filter = listFilter(q);
       if (q.cursor) filter._id = { $gt: q.cursor };
       const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
-      const pages = await Promise.all(partitions.map((c) => c.find(filter).sort({ _id: 1 }).limit(limit + 1).toArray()));
+      const pages = await Promise.all(
+        partitions.map((c) =>
+          c
+            .find(filter)
+            .sort({ _id: 1 })
+            .limit(limit + 1)
+            .toArray(),
+        ),
+      );
       const threds = pages
         .flat()
         .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
