@@ -85,4 +85,24 @@ describe('thred read model', () => {
     await store.threds.save(record(id, { version: 1, reaction: 'r1' })); // the reset run's first snapshot wins
     expect(await store.threds.get(id)).toMatchObject({ version: 1, reaction: 'r1' });
   });
+
+  it('append-only writes are idempotent: a retried batch adds nothing and fails nothing', async () => {
+    const log = [0, 1].map((i) => ({
+      _id: `t_log:1:${i}`,
+      thredId: 't_log',
+      seq: 1,
+      kind: 'matched',
+      from: 'a',
+      to: null,
+      time: 5,
+    }));
+    await store.thredLog.append(log);
+    await store.thredLog.append([...log, { ...log[0]!, _id: 't_log:2:0', seq: 2 }]); // retry plus one new record
+    expect((await store.thredLog.forThred('t_log')).map((r) => r._id)).toEqual(['t_log:1:0', 't_log:1:1', 't_log:2:0']);
+    const message = { id: 'm1', to: ['p1', 'p2'], event: { id: 'm1', type: 't', source: { id: 'SYSTEM' } } };
+    await store.outbox.add(message, ['p1', 'p2'], 7);
+    await store.outbox.add(message, ['p1', 'p2'], 8);
+    expect((await store.outbox.since('p1', 0)).map((m) => [m._id, m.createdAt])).toEqual([['m1:p1', 7]]);
+  });
 });
+
