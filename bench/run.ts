@@ -348,6 +348,7 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     const first = await post({ id: `c-${randomUUID()}`, type: 'bench.count', source: { id: 'bench_sensor' } });
     const counterId = first.results[0]!.thredIds[0]!;
     const handle = client.workflow.getHandle(counterId);
+    const firstRunId = (await handle.describe()).runId;
     bar = progress('long thred events', opts.longEvents);
     const longStart = Date.now();
     let sent = 1;
@@ -416,10 +417,18 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       gatewayRssMB: rssMB(gateway.pid),
       eventLatency: percentiles(pokes),
     };
-    // History cost: events in the counter thred's current run per event signalled into that run.
-    const counterEvents = (await handle.fetchHistory()).events ?? [];
-    const signalled = counterEvents.filter((ev) => ev.workflowExecutionSignaledEventAttributes).length;
-    const historyPerEvent = round(counterEvents.length / Math.max(1, signalled), 2);
+    // History cost: every history event of the counter thred, across its continue-as-new runs, per event it handled.
+    let historyEvents = 0;
+    for (let runId: string | undefined = firstRunId; runId; ) {
+      const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await client.workflow
+        .getHandle(counterId, runId)
+        .fetchHistory();
+      const events = history.events ?? [];
+      historyEvents += events.length;
+      const next: string | null | undefined = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      runId = next ?? undefined;
+    }
+    const historyPerEvent = round(historyEvents / opts.longEvents, 2);
 
 
     // --- report -------------------------------------------------------------------------------------------------

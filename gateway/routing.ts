@@ -20,11 +20,13 @@ import {
   THREDS_TASK_QUEUE,
   THRED_WORKFLOW_TYPE,
   eventSignal,
+  eventsSignal,
   offerUpdate,
   type EngineSettings,
   type ThredInput,
 } from '../workflows/messages';
 import { ThredPattern, ThredReaction, ThredStatus } from '../workflows/search-attributes';
+import { createSignalBatcher } from './signal-batcher';
 
 export interface RouteResult {
   eventId: string;
@@ -74,6 +76,7 @@ export function createRouter(deps: RouterDeps) {
   }
 
   const ctx = (): Ctx => ({ now: now(), newId: randomUUID, groups: settings.groups, agents: settings.agents });
+  const signals = createSignalBatcher((thredId, events) => client.workflow.getHandle(thredId).signal(eventsSignal, events));
 
   async function routeBound(event: ThredsEvent & { thredId: string }): Promise<RouteResult> {
     const thredId = event.thredId;
@@ -84,7 +87,7 @@ export function createRouter(deps: RouterDeps) {
     if (record?.status === 'terminated') throw ended();
     if (record?.status === 'finished' && event.type !== EventTypes.clientBroadcast) throw ended();
     try {
-      await client.workflow.getHandle(thredId).signal(eventSignal, event);
+      await signals.signal(thredId, event);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const again = record ?? (await store.threds.get(thredId));

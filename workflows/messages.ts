@@ -10,6 +10,8 @@ export const THRED_WORKFLOW_TYPE = 'thred';
 
 /** An inbound event for this thred (bound, or an unbound event that started it). */
 export const eventSignal = defineSignal<[ThredsEvent]>('event');
+/** Several bound events for this thred, in arrival order (the gateway groups them while a signal is in flight). */
+export const eventsSignal = defineSignal<[ThredsEvent[]]>('events');
 /** End the thred (used by a parent for its children; admins use controlUpdate for an answer). */
 export const terminateSignal = defineSignal<[string?]>('terminate');
 /** The thred snapshot. */

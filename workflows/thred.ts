@@ -51,6 +51,7 @@ import type { StepRecord } from '../activities/engine';
 import {
   controlUpdate,
   eventSignal,
+  eventsSignal,
   offerUpdate,
   stateQuery,
   terminateSignal,
@@ -109,6 +110,9 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   // 2. Handlers ---------------------------------------------------------------------------------------------------
   setHandler(eventSignal, (event) => {
     if (seen.add(event.id)) queue.push({ kind: 'event', event });
+  });
+  setHandler(eventsSignal, (events) => {
+    for (const event of events) if (seen.add(event.id)) queue.push({ kind: 'event', event });
   });
   setHandler(terminateSignal, (reason) => {
     queue.push({ kind: 'control', id: uuid4(), request: { op: 'terminate', ...(reason && { reason }) } });

@@ -2,6 +2,7 @@
  * Integration suites need real servers. `npm test` (bin/commands/test.ts) starts them and passes their addresses;
  * running vitest directly without them is a setup mistake, reported here once instead of as N timeouts.
  */
+import { workflowBundle } from '../../bin/bundle';
 import { waitForMongo, waitForTemporal } from '../../bin/stack';
 
 export default async function setup(): Promise<void> {
@@ -10,4 +11,7 @@ export default async function setup(): Promise<void> {
     throw new Error('Integration tests need TEMPORAL_ADDRESS and MONGO_URL: run them with `npm test`.');
   }
   await Promise.all([waitForTemporal(TEMPORAL_ADDRESS, undefined, 30_000), waitForMongo(MONGO_URL, undefined, 30_000)]);
+  // Built once here: otherwise every test file that starts a worker bundles the workflows at the same moment, and
+  // the CPU spike makes timing-sensitive tests flaky.
+  await workflowBundle();
 }

@@ -214,6 +214,22 @@ describe('thred engine', () => {
     expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
   });
 
+  it('takes concurrent bound events in fewer signals than events (group commit), counting each once', async () => {
+    const first = evt('test.count', 'sensor7', { data: { content: { values: { i: 0 } } } });
+    const thredId = (await e.router.route(first)).started[0]!;
+    const total = 4; // under the test budget of 5 handled events per run: all signals stay in one history
+    await Promise.all(
+      Array.from({ length: total - 1 }, (_, k) =>
+        e.router.route(evt('test.count', 'sensor7', { thredId, data: { content: { values: { i: k + 1 } } } })),
+      ),
+    );
+    await waitFor(async () => (await e.snapshot(thredId)).state.locals.n === total, `${total} counted events`);
+    const history = (await e.s.client.workflow.getHandle(thredId).fetchHistory()).events ?? [];
+    const signals = history.filter((x) => x.workflowExecutionSignaledEventAttributes);
+    expect(signals.length).toBeLessThan(total); // the start's signal, then the first bound event, then the rest together
+    expect(signals.map((x) => x.workflowExecutionSignaledEventAttributes!.signalName)).toContain('events');
+  });
+
   it('refuses starts beyond maxInstances under concurrent unbound events, and reports them', async () => {
     const events = Array.from({ length: 5 }, () => evt('test.limited', 'sensor5'));
     const results = await Promise.all(events.map((ev) => e.router.route(ev)));
