@@ -13,7 +13,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { startsThred, type Ctx, type Pattern, type ThredsEvent } from '../patterns';
+import { hasInstanceLimits, startsThred, type Ctx, type Pattern, type ThredsEvent } from '../patterns';
 import { EventTypes, ErrorCodes } from '../patterns/effects';
 import type { Store } from '../store';
 import {
@@ -103,8 +103,6 @@ export function createRouter(deps: RouterDeps) {
     return { eventId: event.id, thredIds: [thredId], started: [], refused: [] }; // stored with its thredId
   }
 
-  const isLimited = (p: Pattern) => (p.maxInstances ?? 0) > 0 || (p.instanceInterval ?? 0) > 0;
-
   /**
    * `firstDelivery`: the event store had not seen this id. Signal-with-start cannot say whether it created the
    * workflow (Temporal refuses conflict policy FAIL for it), so a re-sent event is reported in `thredIds`, not `started`.
@@ -119,7 +117,7 @@ export function createRouter(deps: RouterDeps) {
     const thredId = `${pattern.id}_${event.id}`;
     const limits = { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 };
     // Unlimited patterns (the common case) skip the slot bookkeeping: two round trips less per start.
-    const limited = isLimited(pattern);
+    const limited = hasInstanceLimits(pattern);
     const admission = limited
       ? await store.instances.admit(pattern.id, thredId, limits, now())
       : ({ ok: true, already: false } as const);
@@ -184,7 +182,7 @@ export function createRouter(deps: RouterDeps) {
     const c = ctx();
     const matching: StoredPattern[] = [];
     for (const p of patterns) if (startsThred(p, event, c)) matching.push(p);
-    const starting = matching.filter((p) => !isLimited(p)).map((p) => `${p.id}_${event.id}`);
+    const starting = matching.filter((p) => !hasInstanceLimits(p)).map((p) => `${p.id}_${event.id}`);
     // Running threds whose current reaction takes unbound events; those this event starts get it as their first.
     const running = (await store.threds.acceptingUnbound()).filter((id) => !starting.includes(id));
     const nothingTakesIt = matching.length === 0 && running.length === 0;

@@ -2,19 +2,9 @@
  * Public surface of the pattern language (functional core). Pure and sandbox-safe: imports only jsonata
  * and typebox, reads no clock, does no I/O. See README "Pattern language" for the semantics and decisions.
  */
-export {
-  start,
-  initialEffects,
-  react,
-  expire,
-  addParticipants,
-  agentFailure,
-  terminateThred,
-  forceTransition,
-  agentFor,
-  DEFAULT_MAX_CHAIN_STEPS,
-} from './machine';
-export { startsThred, matchStart, acceptsUnbound, admitStart, type StartMatch } from './match';
+export * from './thred-machine';
+export { agentFor, DEFAULT_MAX_CHAIN_STEPS } from './machine';
+export { startsThred, matchStart, admitStart, type StartMatch } from './match';
 export { validatePattern, type ValidationReport } from './validate';
 export { simulate, type SimulationTrace, type SimulationStep, type SimulateOptions } from './simulate';
 export {
@@ -35,4 +25,3 @@ export { sourceAllowed } from './sources';
 export { SYSTEM_SOURCE, EventTypes, ErrorCodes, EFFECT_TYPES, errorEffect, systemEvent } from './effects';
 export { ThredError } from './errors';
 export * from './schema';
-export type * from './model';

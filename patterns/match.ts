@@ -99,6 +99,11 @@ export function acceptsUnbound(
   }
 }
 
+/** The pattern limits its threds (maxInstances or instanceInterval), so starts need admission and ends a release. */
+export function hasInstanceLimits(pattern: Pattern): boolean {
+  return (pattern.maxInstances ?? 0) > 0 || (pattern.instanceInterval ?? 0) > 0;
+}
+
 /**
  * maxInstances / instanceInterval admission (SPEC §4). `counts.active` = ACTIVE threds of the pattern now;
  * `counts.lastStartAt` = when the last one started. Pure.

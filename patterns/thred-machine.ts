@@ -14,5 +14,5 @@ export {
   terminateThred,
   forceTransition,
 } from './machine';
-export { acceptsUnbound } from './match';
+export { acceptsUnbound, hasInstanceLimits } from './match';
 export type * from './model';

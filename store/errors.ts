@@ -8,15 +8,18 @@ export function isDuplicateKey(err: unknown): boolean {
 /**
  * Inserts documents keyed by a deterministic _id; those already stored are left as they are (a retried activity
  * writes nothing twice). Preferred to an upsert: on FerretDB's SQLite backend an insert is an index lookup, while
- * every update or upsert scans the whole collection (README "Benchmark").
+ * every update or upsert scans the whole collection (README "Benchmark"). Resolves true when every document was
+ * new.
  */
-export async function insertOnce<T extends Document>(coll: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<void> {
-  if (docs.length === 0) return;
+export async function insertOnce<T extends Document>(coll: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<boolean> {
+  if (docs.length === 0) return true;
   try {
     await coll.insertMany(docs, { ordered: false });
+    return true;
   } catch (err) {
     const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
     const onlyDuplicates = Array.isArray(writeErrors) ? writeErrors.every(isDuplicateKey) : isDuplicateKey(err);
     if (!onlyDuplicates) throw err;
+    return false;
   }
 }

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { ThredsEvent } from '../patterns';
-import { insertOnce, isDuplicateKey } from './errors';
+import { insertOnce } from './errors';
 import { fromJsonText, toJsonText } from './json-field';
 
 export interface StoredEvent {
@@ -31,17 +31,11 @@ export function createEventStore(db: Db) {
      * one insert and no update.
      */
     async saveInbound(event: ThredsEvent, now: number, routing: Pick<StoredEvent, 'thredIds' | 'outcome'> = {}): Promise<boolean> {
-      try {
-        const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'in', storedAt: now };
-        if (event.thredId) doc.thredId = event.thredId;
-        if (routing.thredIds?.length) doc.thredIds = routing.thredIds;
-        if (routing.outcome) doc.outcome = routing.outcome;
-        await coll.insertOne(doc);
-        return true;
-      } catch (err) {
-        if (isDuplicateKey(err)) return false;
-        throw err;
-      }
+      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'in', storedAt: now };
+      if (event.thredId) doc.thredId = event.thredId;
+      if (routing.thredIds?.length) doc.thredIds = routing.thredIds;
+      if (routing.outcome) doc.outcome = routing.outcome;
+      return insertOnce(coll, [doc]);
     },
     /** Idempotent by event id (activities run at least once). */
     async saveOutbound(event: ThredsEvent, to: string[], now: number): Promise<void> {

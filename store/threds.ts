@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import type { ThredState } from '../patterns';
-import { insertOnce, isDuplicateKey } from './errors';
+import { insertOnce } from './errors';
 import { fromJsonText, toJsonText } from './json-field';
 
 /** The read model of a thred: what GET /threds returns, and the index of threds accepting unbound events. */
@@ -84,15 +84,7 @@ export function createThredStore(db: Db) {
       // decodes every thred of the collection to find one). A thred's batches are recorded one at a time (its local
       // activities run in sequence), so the read and the write do not race in practice; a retry of an older batch
       // that lands late is still refused.
-      const insert = async () => {
-        try {
-          await coll.insertOne({ _id, ...rest });
-          return true;
-        } catch (err) {
-          if (isDuplicateKey(err)) return false;
-          throw err;
-        }
-      };
+      const insert = () => insertOnce(coll, [{ _id, ...rest }]);
       if (isNew && (await insert())) return;
       const stored = await coll.findOne({ _id }, { projection: { version: 1 } });
       if (!stored && (await insert())) return;

@@ -35,6 +35,7 @@ import {
   agentFailure,
   expire,
   forceTransition,
+  hasInstanceLimits,
   initialEffects,
   react,
   start,
@@ -273,7 +274,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
           pattern: {
             id: patternId,
             ...(pattern.name !== undefined && { name: pattern.name }),
-            limited: (pattern.maxInstances ?? 0) > 0 || (pattern.instanceInterval ?? 0) > 0,
+            limited: hasInstanceLimits(pattern),
           },
           steps: done.records,
           ...(unboundRecorded !== undefined && { unboundBefore: unboundRecorded }),
