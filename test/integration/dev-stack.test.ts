@@ -2,18 +2,38 @@
 // come up; Ctrl-C stops everything it started; a second start keeps the data, including a running thred.
 // Runs its own embedded servers on free ports with a temporary data dir, beside the test servers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { freePort, freeTemporalPort, projectRoot } from '../../bin/stack';
+import { portInUse, projectRoot } from '../../bin/stack';
 import { waitFor } from '../helpers/engine';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'threds-dev-'));
 const logFile = join(dataDir, 'npm-start.log');
-/** What `npm start` printed, for a failure message. */
-const output = () => readFileSync(logFile, 'utf8').slice(-3000);
+/** What `npm start` and its Temporal printed, for a failure message (the data dir is removed afterwards). */
+const output = () => {
+  const tail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '(none)');
+  return `${tail(logFile)}\n--- temporal.log ---\n${tail(join(dataDir, 'temporal', 'temporal.log'))}`;
+};
+
+/**
+ * The ports must stay free while the stack is down between the two starts. Below the kernel's ephemeral range
+ * (32768+), other tests' outbound connections cannot take them meanwhile — with ports from `listen(0)` they could,
+ * and the restarted Temporal then failed to bind. `offsets`: Temporal also takes port+10 and +11.
+ */
+const taken = new Set<number>();
+async function stablePort(offsets: number[] = [0]): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const all = offsets.map((o) => port + o);
+    if (all.some((p) => taken.has(p))) continue;
+    if ((await Promise.all(all.map(portInUse))).some(Boolean)) continue;
+    all.forEach((p) => taken.add(p));
+    return port;
+  }
+}
 let ports: Record<string, number>;
 let running: ChildProcess | undefined;
 
@@ -54,7 +74,12 @@ afterAll(async () => {
 describe('npm start', () => {
   it('brings up the stack, stops it cleanly, and keeps a running thred across a restart', async () => {
     // Ports spaced out: the Temporal dev server also takes port+10 and port+11 (HTTP API, metrics).
-    ports = { temporal: await freeTemporalPort(), ui: await freePort(), mongo: await freePort(), gateway: await freePort() };
+    ports = {
+      temporal: await stablePort([0, 10, 11]),
+      ui: await stablePort(),
+      mongo: await stablePort(),
+      gateway: await stablePort(),
+    };
     const gateway = `http://127.0.0.1:${ports.gateway}`;
     let child = start();
     await waitFor(() => up(`${gateway}/health`), 'gateway /health', 120_000).catch((err: Error) => {
