@@ -4,7 +4,8 @@
  * worker, the built-in agents and the gateway. Ctrl-C stops everything it started, in order; data survives restarts.
  */
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../gateway/temporal-connection';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import {
@@ -81,7 +82,7 @@ export async function run(_argv: string[]): Promise<number> {
 
     const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
     stops.push(() => nativeConnection.close());
-    const connection = await Connection.connect({ address: config.temporalAddress });
+    const connection = await connectTemporal(config.temporalAddress);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const token = internalToken(config.jwtSecret);

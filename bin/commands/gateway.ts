@@ -2,7 +2,8 @@
  * `threds gateway`: the HTTP/WebSocket gateway alone (scale out by running more behind a load balancer; sessions are
  * registered in the store, so workers push to whichever instance holds a participant's socket).
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../gateway/temporal-connection';
 import { loadConfig } from '../config';
 import { openStore } from '../../store';
 import { loadDirectory } from '../../store/directory';
@@ -13,7 +14,7 @@ import { startGateway } from '../gateway';
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
   const { store, client: mongo } = await openStore(config.mongoUrl, config.mongoDb);
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config.temporalAddress);
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const directory = loadDirectory(config.configDir);
   const gateway = await startGateway({

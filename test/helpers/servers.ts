@@ -3,7 +3,8 @@
  * (names derived from the file and a random suffix), so files run in parallel without seeing each other.
  */
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectTemporal } from '../../gateway/temporal-connection';
 import { MongoClient, type Db } from 'mongodb';
 
 export interface TestServers {
@@ -27,7 +28,7 @@ export async function connectTestServers(label: string): Promise<TestServers> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const mongoUrl = process.env.MONGO_URL!;
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal(address); // as the gateway connects
   const client = new Client({ connection, namespace });
   const mongo = await MongoClient.connect(mongoUrl);
   const dbName = uniqueName(`t_${label}`);
