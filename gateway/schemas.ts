@@ -104,6 +104,15 @@ export const ResetBodySchema = Type.Object({
     Type.Integer({ minimum: 1, description: 'a WORKFLOW_TASK_COMPLETED event id of the current run' }),
   ]),
   reason: Type.Optional(Type.String()),
+  reapplyExclude: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('signals'), Type.Literal('updates')]), {
+      uniqueItems: true,
+      description:
+        'what the new run does NOT re-apply from after the reset point (default: both are re-applied, as in ' +
+        'Temporal). signals: bound events; updates: admin terminate/transition and unbound events offered to ' +
+        'running threds. ["updates"] revives a thred ended by an admin terminate.',
+    }),
+  ),
 });
 export const ResetResponseSchema = Type.Object({ thredId: Type.String(), runId: Type.String(), resetEventId: Type.Number() });
 

@@ -24,6 +24,8 @@ import {
 /** temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED (fetchHistory decodes enums as numbers). */
 const WORKFLOW_TASK_COMPLETED = 7;
 const SPECIAL_TARGETS = new Set(['$next', '$terminate', '$noTransition']);
+/** temporal.api.enums.v1.ResetReapplyExcludeType */
+const REAPPLY_EXCLUDE = { signals: 1, updates: 2 } as const;
 
 const admin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -137,6 +139,7 @@ const admin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         // int64 field: protobufjs encodes a plain number (the generated type says Long).
         workflowTaskFinishEventId: target as never,
         requestId: randomUUID(),
+        resetReapplyExcludeTypes: (req.body.reapplyExclude ?? []).map((t) => REAPPLY_EXCLUDE[t]),
       });
       // The reset run counts steps from the reset point: rewind the read model to what that run holds now, so the
       // router accepts its events again and its next snapshot wins.

@@ -248,6 +248,26 @@ describe('web console', () => {
     const temporal = page.getByRole('link', { name: 'Temporal UI' }).first();
     await expect(temporal.getAttribute('href')).resolves.toMatch(/:8233\/namespaces\/default\/workflows\//);
     await screenshot(page, 'admin-2-threds');
+
+    // Terminate a thred from its row, then reset it: for an ended thred the console does not re-apply updates, so
+    // the admin terminate is not replayed and the thred is active again.
+    const { started } = await postSensorEvent(3, 4);
+    await expect.poll(() => stack.engine.store.threds.get(started[0]!), { timeout: 10_000 }).toBeTruthy();
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const row = page.locator(`tr[data-thred-id="${started[0]}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Terminate' }).click();
+    await row.locator('.pill.terminated').waitFor({ timeout: 10_000 });
+    expect(await row.getByRole('checkbox').isChecked()).toBe(false);
+    await row.getByRole('combobox').selectOption('first-workflow-task');
+    await row.getByRole('button', { name: 'Reset' }).click();
+    await row.locator('.pill.active').waitFor({ timeout: 10_000 });
+    // The reset run did not end again (with the terminate re-applied it completes within milliseconds).
+    const reset = stack.engine.s.client.workflow.getHandle(started[0]!);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await reset.describe()).status.name).toBe('RUNNING');
+    expect((await stack.engine.store.threds.get(started[0]!))?.status).toBe('active');
     await page.getByRole('link', { name: 'Dead letters' }).click();
     await page.locator('table tbody tr').first().waitFor();
     await expect(page.getByRole('alert').count()).resolves.toBe(0);

@@ -441,6 +441,37 @@ describe('admin and ops routes', () => {
     expect((await post('/threds/no_such_thred/reset', { to: 'first-workflow-task' }, admin)).statusCode).toBe(404);
   });
 
+  it('resets an admin-terminated thred: ends again by default, takes events again without re-applied updates', async () => {
+    const terminated = async () => {
+      const thredId = await holdThred();
+      expect((await post(`/threds/${thredId}/terminate`, {}, admin)).json()).toMatchObject({ status: 'terminated' });
+      expect((await post('/events', { type: 'gw.hold', source: { id: 'x' }, thredId }, sensor)).statusCode).toBe(409);
+      return thredId;
+    };
+    const reset = async (thredId: string, body: object) => {
+      const res = await post(`/threds/${thredId}/reset`, { to: 'first-workflow-task', ...body }, admin);
+      expect(res.statusCode).toBe(200);
+      return g.e.s.client.workflow.getHandle(thredId, res.json().runId);
+    };
+
+    // Default (as Temporal): the terminate, an update after the reset point, is re-applied — the thred ends again.
+    const again = await reset(await terminated(), {});
+    await waitFor(async () => (await again.describe()).status.name === 'COMPLETED', 'reset run ends again');
+    expect((await again.query<{ state: { status: string } }>('state')).state.status).toBe('terminated');
+
+    // Without re-applied updates the reset run is the thred before the terminate: active, and it takes events.
+    const thredId = await terminated();
+    const revived = await reset(thredId, { reapplyExclude: ['updates'] });
+    expect((await get(`/threds/${thredId}`)).json()).toMatchObject({ status: 'active', reaction: 'holding' });
+    const taken = await post('/events', { type: 'gw.hold', source: { id: 'x' }, thredId }, sensor);
+    expect(taken.statusCode).toBe(202);
+    expect(taken.json().results[0].thredIds).toEqual([thredId]);
+    expect((await revived.describe()).status.name).toBe('RUNNING');
+
+    const bad = await post(`/threds/${thredId}/reset`, { to: 'last-workflow-task', reapplyExclude: ['everything'] }, admin);
+    expect(bad.json()).toMatchObject({ statusCode: 400, code: 'THREDS_ERR_VALIDATION', details: [{ path: expect.stringMatching(/^\/reapplyExclude\/0/) }] });
+  });
+
   it('health, readiness, metrics, dead letters and the OpenAPI document', async () => {
     expect((await get('/health', {})).json()).toEqual({ status: 'ok' });
     expect((await get('/ready', {})).json()).toEqual({ status: 'ready', temporal: 'ok', store: 'ok' });

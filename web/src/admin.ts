@@ -402,6 +402,13 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
             ['last-workflow-task', 'first-workflow-task'].map((v) => h('option', { value: v }, v)),
           );
           const ended = t.status === 'terminated';
+          // Temporal re-applies updates after the reset point by default; for an ended thred that would re-apply an
+          // admin terminate and end it again, so a reset there revives the thred unless the box is checked.
+          const reapplyUpdates = h('input', {
+            type: 'checkbox',
+            checked: !ended,
+            'aria-label': `Re-apply updates when resetting ${t.id}`,
+          });
           return h(
             'tr',
             { 'data-thred-id': t.id },
@@ -433,13 +440,17 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
                   'Terminate',
                 ),
                 resetTo,
+                h('label', { title: 'admin terminate/transition and offered unbound events after the reset point' }, reapplyUpdates, 're-apply updates'),
                 h(
                   'button',
                   {
                     type: 'button',
                     onclick: () =>
                       void action(`Reset ${t.id}`, () =>
-                        api.call('POST', `/threds/${encodeURIComponent(t.id)}/reset`, { to: resetTo.value }),
+                        api.call('POST', `/threds/${encodeURIComponent(t.id)}/reset`, {
+                          to: resetTo.value,
+                          ...(!reapplyUpdates.checked && { reapplyExclude: ['updates'] }),
+                        }),
                       ),
                   },
                   'Reset',
