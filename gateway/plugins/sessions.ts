@@ -100,6 +100,8 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
     '/ws',
     {
       websocket: true,
+      // @fastify/websocket hides its routes from the OpenAPI document; the protocol is part of the API (SPEC §9).
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
       schema: {
         tags: ['sessions'],
         summary: 'WebSocket: hello → welcome, outbox replay, messages; event → ack | error',

@@ -484,7 +484,7 @@ describe('admin and ops routes', () => {
     expect((await get('/dead-letters')).json()).toEqual({ deadLetters: [] });
     const doc = (await get('/docs/json', {})).json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/events', '/login', '/refresh', '/threds/{id}', '/patterns/{id}', '/threds/{id}/reset']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/events', '/login', '/refresh', '/threds/{id}', '/patterns/{id}', '/threds/{id}/reset', '/ws']));
     expect((await get('/docs', {})).statusCode).toBeLessThan(400);
   });
 });
