@@ -37,6 +37,15 @@ export interface StepRecord {
   deadLetters: { message: Message; nodeType: string; error: string }[];
 }
 
+export interface SpawnAdmission {
+  parentThredId: string;
+  /** The parent's step that spawned: orders the refusal in the parent's log. */
+  step: number;
+  patternId: string;
+  thredId: string;
+  limits: { maxInstances?: number; instanceInterval?: number };
+}
+
 export interface StepResult {
   /** Resolved human recipients of the batch's messages: the workflow adds them to the thred's participants. */
   recipients: string[];
@@ -177,6 +186,28 @@ export function createEngineActivities(deps: EngineDeps) {
     /** Pattern snapshots for spawn (a spawned thred runs the pattern version current at spawn time). */
     async loadPatterns(ids: string[]): Promise<(Pattern | null)[]> {
       return Promise.all(ids.map((id) => store.patterns.get(id)));
+    },
+    /**
+     * A spawned thred counts against its pattern's maxInstances/instanceInterval like a started one (SPEC §4); a
+     * refusal is recorded in the parent's log. Idempotent per thred id, so a retried activity admits once.
+     */
+    async admitSpawn(req: SpawnAdmission): Promise<{ ok: true } | { ok: false; reason: string }> {
+      const now = Date.now();
+      const admission = await store.instances.admit(req.patternId, req.thredId, req.limits, now);
+      if (admission.ok) return { ok: true };
+      await store.thredLog.append([
+        {
+          _id: `${req.parentThredId}:refused:${req.thredId}`,
+          thredId: req.parentThredId,
+          seq: req.step,
+          kind: 'refused',
+          from: null,
+          to: null,
+          detail: `spawn of ${req.thredId} refused: ${admission.reason}`,
+          time: now,
+        },
+      ]);
+      return { ok: false, reason: admission.reason };
     },
   };
 }

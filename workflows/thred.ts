@@ -16,6 +16,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -401,6 +402,26 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       if (!childPattern) {
         log.warn('spawn skipped: no such pattern', { thredId, patternId: effect.patternIds[i] });
         continue;
+      }
+      // Counted like a started thred; histories from before this check replay without it.
+      if (hasInstanceLimits(childPattern) && patched('spawn-counts-instances')) {
+        const admission = await engine.admitSpawn.executeWithOptions(
+          { startToCloseTimeout: '10s', summary: `admit ${childId} (${childPatternId} limits)` },
+          [
+            {
+              parentThredId: thredId,
+              step,
+              patternId: childPatternId,
+              thredId: childId,
+              limits: { maxInstances: childPattern.maxInstances ?? 0, instanceInterval: childPattern.instanceInterval ?? 0 },
+            },
+          ],
+        );
+        if (!admission.ok) {
+          log.warn('spawn refused by instance limits', { thredId, childId, reason: admission.reason });
+          state = { ...state, childThredIds: state.childThredIds.filter((id) => id !== childId) };
+          continue;
+        }
       }
       const event = effect.event ? { ...effect.event, thredId: childId } : undefined;
       // A duplicate id means the child was started before: nothing to do.

@@ -87,6 +87,29 @@ const parent = {
     { name: 'p2', condition: { type: 'filter', xpr: "$event.type = 'test.parent.end'", transition: { name: '$terminate' } } },
   ],
 };
+/** Each spawner thred spawns one `only_kid` child, of a pattern that allows one active thred at a time. */
+const spawner = {
+  id: 'spawner',
+  name: 'Spawner',
+  reactions: [
+    {
+      name: 'sp1',
+      condition: {
+        type: 'filter',
+        xpr: "$event.type = 'test.spawner'",
+        spawn: { names: ['only_kid'], type: 'child' },
+        transition: { name: 'sp2' },
+      },
+    },
+    { name: 'sp2', condition: { type: 'filter', xpr: "$event.type = 'test.spawner.end'", transition: { name: '$terminate' } } },
+  ],
+};
+const onlyKid = {
+  id: 'only_kid',
+  name: 'Only Kid',
+  maxInstances: 1,
+  reactions: [{ name: 'ok1', condition: { type: 'filter', xpr: "$event.type = 'test.kid.never'" } }],
+};
 const kid = {
   name: 'Kid',
   reactions: [{ name: 'k1', condition: { type: 'filter', xpr: "$event.type = 'test.kid.never'" } }],
@@ -119,7 +142,7 @@ const slow = {
 let e: TestEngine;
 beforeAll(async () => {
   e = await startEngine('flows', {
-    patterns: [chain, collector, parent, kid, slow],
+    patterns: [chain, collector, parent, kid, slow, spawner, onlyKid],
     agents: [
       {
         nodeType: SLOW,
@@ -190,12 +213,44 @@ describe('thred flows', () => {
       return s.state.childThredIds.length === 1 ? s : undefined;
     }, 'the child to be spawned');
     const childId = withChild.state.childThredIds[0]!;
-    expect((await e.snapshot(childId)).state).toMatchObject({ status: 'active', parentThredId: thredId, spawnType: 'child' });
+    // The parent's state names the child in the step that spawns it; the child workflow starts after that step.
+    const child0 = await waitFor(() => e.snapshot(childId).catch(() => undefined), 'the child workflow to start');
+    expect(child0.state).toMatchObject({ status: 'active', parentThredId: thredId, spawnType: 'child' });
 
     await e.router.route(evt('test.parent.end', 'person3', { thredId }));
     const child = await e.s.client.workflow.getHandle(childId).result();
     expect(child.status).toBe('terminated');
     expect((await e.store.threds.get(childId))?.status).toBe('terminated');
+  });
+
+  it("counts spawned threds against their pattern's maxInstances, and records a refused spawn", async () => {
+    const spawnerThred = async (who: string) => {
+      const id = (await e.router.route(evt('test.spawner', who))).started[0]!;
+      return waitFor(async () => {
+        const s = await e.snapshot(id);
+        return s.state.reaction === 'sp2' && s.queued === 0 ? { id, s } : undefined;
+      }, 'the spawner to spawn');
+    };
+    const first = await spawnerThred('person5');
+    const [childId] = first.s.state.childThredIds;
+    expect(childId).toBeDefined();
+    await waitFor(async () => (await e.store.threds.get(childId!))?.status === 'active', 'the first child');
+    expect(await e.store.instances.active('only_kid')).toBe(1);
+
+    // A second spawn while the only slot is held is refused: no child, and the parent's log says why.
+    const second = await spawnerThred('person6');
+    await waitFor(async () => (await e.snapshot(second.id)).state.childThredIds.length === 0, 'the refused child dropped');
+    const log = await e.store.thredLog.forThred(second.id);
+    expect(log.find((r) => r.kind === 'refused')?.detail).toMatch(/only_kid already has 1 active threds \(maxInstances 1\)/);
+    expect(await e.store.instances.active('only_kid')).toBe(1);
+
+    // The slot comes back when the first child ends with its parent; the next spawn is admitted.
+    await e.router.route(evt('test.spawner.end', 'person5', { thredId: first.id }));
+    await e.s.client.workflow.getHandle(childId!).result();
+    await waitFor(async () => (await e.store.instances.active('only_kid')) === 0, 'the slot released');
+    const third = await spawnerThred('person7');
+    expect(third.s.state.childThredIds).toHaveLength(1);
+    await waitFor(async () => (await e.store.instances.active('only_kid')) === 1, 'the third child admitted');
   });
 
   it('completes a thred exactly once when its worker process is killed mid-thred and restarted', async () => {
