@@ -25,10 +25,11 @@ export type { ParticipantRecord } from './participants';
 export type { RefreshTokenRecord, RefreshUse } from './refresh-tokens';
 
 export function createStore(db: Db) {
+  const threds = createThredStore(db);
   return {
     db,
     events: createEventStore(db),
-    threds: createThredStore(db),
+    threds,
     thredLog: createThredLog(db),
     outbox: createOutbox(db),
     patterns: createPatternStore(db),
@@ -38,6 +39,7 @@ export function createStore(db: Db) {
     participants: createParticipantStore(db),
     refreshTokens: createRefreshTokens(db),
     async ensureIndexes(): Promise<void> {
+      await threds.migrateLegacy();
       await Promise.all([
         db.collection('events').createIndex({ thredId: 1, storedAt: 1 }),
         ...thredCollectionNames.map((name) => db.collection(name).createIndex({ participants: 1 })),

@@ -54,6 +54,9 @@ export function thredPartition(id: string): number {
   return (h >>> 0) % THRED_PARTITIONS;
 }
 
+/** Where the read model lived before it was partitioned. */
+const LEGACY_COLLECTION = 'threds';
+
 export const thredCollectionNames = Array.from(
   { length: THRED_PARTITIONS },
   (_, i) => `threds_p${String(i).padStart(2, '0')}`,
@@ -71,6 +74,26 @@ export function createThredStore(db: Db) {
     else await unbound.deleteOne({ _id: id });
   }
   return {
+    /**
+     * Moves a read model written before partitioning (one `threds` collection) into the partitions, then drops it:
+     * those threds would otherwise vanish from the API while their workflows run on. A thred already recorded in its
+     * partition keeps that newer record. Idempotent; run at start-up by ensureIndexes.
+     */
+    async migrateLegacy(): Promise<number> {
+      if ((await db.listCollections({ name: LEGACY_COLLECTION }, { nameOnly: true }).toArray()).length === 0) return 0;
+      const legacy = db.collection<Omit<ThredDoc, 'locals'> & { locals: unknown }>(LEGACY_COLLECTION);
+      const docs = await legacy.find({}).toArray();
+      await Promise.all(
+        docs.map(async ({ locals, ...doc }) => {
+          // Records from before locals were stored as JSON text hold them as an object.
+          const text = typeof locals === 'string' ? locals : toJsonText(locals ?? {});
+          await insertOnce(partitionOf(doc._id), [{ ...doc, locals: text }]);
+          if (doc.status === 'active' && doc.acceptsUnbound) await insertOnce(unbound, [{ _id: doc._id }]);
+        }),
+      );
+      await legacy.drop();
+      return docs.length;
+    },
     /**
      * Writes the snapshot unless a newer version is already stored (idempotent; safe under retries). `isNew`: the
      * caller's hint that this is the thred's first snapshot (one insert); otherwise it reads the stored version and

@@ -104,5 +104,25 @@ describe('thred read model', () => {
     await store.outbox.add(message, ['p1', 'p2'], 8);
     expect((await store.outbox.since('p1', 0)).map((m) => [m._id, m.createdAt])).toEqual([['m1:p1', 7]]);
   });
-});
 
+  it('moves a read model from before partitioning into the partitions, keeping newer records', async () => {
+    const db = s.mongo.db(`${s.db.databaseName}_legacy`);
+    const legacyStore = createStore(db);
+    const { locals: _l, ...plain } = record('legacy_kept');
+    await db.collection('threds').insertMany([
+      { ...plain, _id: 'legacy_kept', locals: JSON.stringify({ n: 7 }) },
+      { ...plain, _id: 'legacy_open', acceptsUnbound: true, locals: { n: 8 } }, // older records: locals as an object
+      { ...plain, _id: 'legacy_newer', version: 2, locals: '{}' },
+    ] as never[]);
+    await legacyStore.threds.save(record('legacy_newer', { version: 5, reaction: 'r5' }), { isNew: true });
+
+    await legacyStore.ensureIndexes();
+    expect((await legacyStore.threds.get('legacy_kept'))?.locals).toEqual({ n: 7 });
+    expect((await legacyStore.threds.get('legacy_open'))?.locals).toEqual({ n: 8 });
+    expect(await legacyStore.threds.acceptingUnbound()).toEqual(['legacy_open']);
+    expect((await legacyStore.threds.get('legacy_newer'))?.reaction).toBe('r5');
+    expect(await db.listCollections({ name: 'threds' }).toArray()).toHaveLength(0);
+    expect(await legacyStore.threds.migrateLegacy()).toBe(0); // once only
+    await db.dropDatabase();
+  });
+});
