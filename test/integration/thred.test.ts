@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Message } from '../../patterns';
 import { createRouter, RouteError } from '../../gateway/routing';
+import { createStore } from '../../store';
 import { agentType, evt, startEngine, waitFor, type TestEngine } from '../helpers/engine';
 
 const LOOKUP = agentType('lookup');
@@ -66,6 +67,12 @@ const counter = {
   ],
 };
 
+/** At most one start per minute (instanceInterval), however many are active. */
+const spaced = {
+  name: 'Spaced',
+  instanceInterval: 60_000,
+  reactions: [{ name: 'wait', condition: { type: 'filter', xpr: "$event.type = 'test.spaced'", transition: { name: '$noTransition' } } }],
+};
 const limited = {
   name: 'Limited',
   maxInstances: 1,
@@ -93,7 +100,7 @@ const failing = {
 let e: TestEngine;
 beforeAll(async () => {
   e = await startEngine('thred', {
-    patterns: [askAgent, expiring, counter, limited, failing],
+    patterns: [askAgent, expiring, counter, limited, spaced, failing],
     settings: { eventBudget: 5 },
     agents: [
       {
@@ -268,6 +275,22 @@ describe('thred engine', () => {
     expect((await e.store.events.get(winner.eventId))?.thredIds).toEqual(winner.started);
     const loser = results.find((r) => r.refused.length === 1)!;
     expect((await e.store.events.get(loser.eventId))?.thredIds).toBeUndefined();
+  });
+
+  it('refuses starts within instanceInterval of the last one, even from two gateways at once', async () => {
+    const second = createRouter({ client: e.s.client, store: createStore(e.store.db), settings: e.settings, taskQueue: e.s.taskQueue });
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, k) => (k % 2 ? second : e.router).route(evt('test.spaced', 'sensor8'))),
+    );
+    expect(results.flatMap((r) => r.started)).toHaveLength(1);
+    const refused = results.flatMap((r) => r.refused);
+    expect(refused).toHaveLength(3);
+    for (const r of refused) {
+      expect(r).toMatchObject({ patternId: 'spaced', code: 4300, reason: expect.stringMatching(/^pattern spaced started a thred \d+ ms ago \(instanceInterval 60000 ms\)$/) });
+    }
+    const loser = results.find((r) => r.refused.length === 1)!;
+    const log = await e.store.thredLog.forThred(`spaced_${loser.eventId}`);
+    expect(log).toMatchObject([{ kind: 'refused', eventId: loser.eventId }]);
   });
 
   it('refuses bound events for an unknown thred (404) and an ended one (409); audits events that reach nothing', async () => {
