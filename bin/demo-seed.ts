@@ -7,13 +7,10 @@
  * - admin (role admin): THREDS_ADMIN_PASSWORD when set, else the fixed demo password (printed with a warning).
  * - ContactInfo { sensorId: 'sensor0', contactId: 'participant0' } in the persistence agent's data database.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
-import { validatePattern } from '../patterns';
 import type { Store } from '../store';
 import type { Config } from './config';
-import { libraryDir } from './seed';
+import { loadLibraryPattern } from './seed';
 import { loadDirectory } from '../store/directory';
 import { DEFAULT_DATA_DB } from '../activities/persistence';
 
@@ -47,11 +44,10 @@ export interface DemoCredentials {
 async function ensureParticipant(
   store: Store,
   p: { id: string; name: string; roles: string[]; password: string },
-  force: boolean,
 ): Promise<DemoCredentials | null> {
   const existing = await store.participants.get(p.id);
   const now = Date.now();
-  if (!force && existing?.passwordHash) {
+  if (existing?.passwordHash) {
     // Keep an operator's password; report the demo one only if it is still the one in use.
     const same = await verify(existing.passwordHash, p.password).catch(() => false);
     if (!existing.roles?.length) await store.participants.upsert({ id: p.id, roles: p.roles }, now);
@@ -78,14 +74,13 @@ export async function seedDemo({
 }): Promise<{ credentials: DemoCredentials[] }> {
   const credentials: DemoCredentials[] = [];
   for (const p of DEMO_PARTICIPANTS) {
-    const c = await ensureParticipant(store, p, false);
+    const c = await ensureParticipant(store, p);
     if (c) credentials.push(c);
   }
-  const admin = await ensureParticipant(
-    store,
-    { id: 'admin', name: 'Administrator', roles: ['admin'], password: config.adminPassword ?? DEMO_ADMIN_PASSWORD },
-    Boolean(config.adminPassword),
-  );
+  // With THREDS_ADMIN_PASSWORD, seed() has just written the admin: only report it (argon2 costs ~50 ms a hash).
+  const admin = config.adminPassword
+    ? { participantId: 'admin', password: config.adminPassword, roles: ['admin'] }
+    : await ensureParticipant(store, { id: 'admin', name: 'Administrator', roles: ['admin'], password: DEMO_ADMIN_PASSWORD });
   if (admin) credentials.push(admin);
 
   const contacts = store.db.client
@@ -98,10 +93,8 @@ export async function seedDemo({
   if (stored && stored.meta?.active === false) {
     await store.patterns.put({ ...stored, meta: { ...stored.meta, active: true } }, Date.now());
   } else if (!stored) {
-    const report = validatePattern(JSON.parse(readFileSync(join(libraryDir, 'uav_detect.json'), 'utf8')));
-    if (!report.valid || !report.pattern)
-      throw new Error(`uav_detect.json is invalid: ${JSON.stringify(report.errors)}`);
-    await store.patterns.put({ ...report.pattern, meta: { ...report.pattern.meta, active: true } }, Date.now());
+    const pattern = loadLibraryPattern('uav_detect.json');
+    await store.patterns.put({ ...pattern, meta: { ...pattern.meta, active: true } }, Date.now());
   }
   return { credentials };
 }
