@@ -67,14 +67,16 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
     const s: Session = { id: randomUUID(), participantId: principal.id, socket, connectedAt: now, sent: new Set(), pending: [], alive: true };
     // Registered before the outbox is read: a message stored meanwhile is pushed here (and queued until the replay ends).
     hub.add(s);
-    const record = { _id: s.id, participantId: s.participantId, gatewayId, gatewayUrl: gatewayUrl(), connectedAt: now, lastSeen: now };
+    // Three heartbeats without an answer and the session is gone here too (the socket is terminated after one).
+    const expiry = (at: number) => ({ lastSeen: at, expiresAt: at + 3 * limits.heartbeatMs });
+    const record = { _id: s.id, participantId: s.participantId, gatewayId, gatewayUrl: gatewayUrl(), connectedAt: now, ...expiry(now) };
     const cleanup = () => {
       if (hub.remove(s)) store.sessions.remove(s.id).catch((err: unknown) => app.log.warn({ err }, 'session record not removed'));
     };
     socket.on('close', cleanup);
     socket.on('pong', () => {
       s.alive = true;
-      store.sessions.add({ ...record, lastSeen: ctx.now() }).catch(() => undefined);
+      store.sessions.add({ ...record, ...expiry(ctx.now()) }).catch(() => undefined);
     });
     const others = hub.sessionsOf(s.participantId).filter((o) => o !== s);
     for (const old of others.slice(0, Math.max(0, others.length + 1 - limits.sessionsPerParticipant))) {
@@ -204,7 +206,12 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   );
 
   // Heartbeat: a socket that did not answer the previous ping is dead (half-open TCP); drop it so its session goes.
+  // Each beat also sweeps session records left by gateways that died (theirs are no longer refreshed).
   const heartbeat = setInterval(() => {
+    store.sessions
+      .sweep(ctx.now())
+      .then((n) => n > 0 && app.log.info({ removed: n }, 'swept session records of gateways that stopped'))
+      .catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
     for (const s of hub.all()) {
       if (!s.alive) {
         s.socket.terminate();

@@ -109,6 +109,22 @@ describe('delivery across instances and sessions', () => {
     expect(await g.e.store.sessions.forParticipants(['dave'])).toHaveLength(0);
   });
 
+  it("sweeps the session records of a gateway that died without removing them, and keeps live ones", async () => {
+    const now = Date.now();
+    const ghost = { participantId: 'ghost', gatewayId: 'dead-host:1', gatewayUrl: 'http://127.0.0.1:9/internal/deliver', connectedAt: now - 60_000 };
+    await g.e.store.sessions.add({ _id: 'ghost-1', ...ghost, lastSeen: now - 60_000, expiresAt: now - 1 });
+    await g.e.store.sessions.add({ _id: 'ghost-legacy', ...ghost, lastSeen: now - 11 * 60_000 }); // from before expiresAt
+    await g.e.store.sessions.add({ _id: 'ghost-recent', ...ghost, lastSeen: now, expiresAt: now + 60_000 });
+    const sweeper = await g.gateway({ limits: { heartbeatMs: 300 } });
+    const frank = await WsClient.connect(sweeper.url, g.token('frank'));
+    await waitFor(async () => (await g.e.store.sessions.forParticipants(['ghost'])).length === 1, 'stale ghost sessions swept');
+    expect((await g.e.store.sessions.forParticipants(['ghost'])).map((r) => r._id)).toEqual(['ghost-recent']);
+    await new Promise((r) => setTimeout(r, 1200)); // four beats: frank's record is refreshed by its pongs
+    expect(await g.e.store.sessions.forParticipants(['frank'])).toHaveLength(1);
+    await g.e.store.sessions.remove('ghost-recent');
+    frank.ws.close();
+  });
+
   it('the heartbeat drops a socket that stops answering pings', async () => {
     const hb = await g.gateway({ limits: { heartbeatMs: 150 } });
     // A client that never answers pings, as on a half-open connection.
