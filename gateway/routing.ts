@@ -76,7 +76,12 @@ export function createRouter(deps: RouterDeps) {
   }
 
   const ctx = (): Ctx => ({ now: now(), newId: randomUUID, groups: settings.groups, agents: settings.agents });
-  const signals = createSignalBatcher((thredId, events) => client.workflow.getHandle(thredId).signal(eventsSignal, events));
+  // A lone event goes as the `event` signal of SPEC §10; only a group uses `events`.
+  const signals = createSignalBatcher((thredId, events) =>
+    events.length === 1
+      ? client.workflow.getHandle(thredId).signal(eventSignal, events[0]!)
+      : client.workflow.getHandle(thredId).signal(eventsSignal, events),
+  );
 
   async function routeBound(event: ThredsEvent & { thredId: string }): Promise<RouteResult> {
     const thredId = event.thredId;
