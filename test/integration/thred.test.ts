@@ -348,9 +348,9 @@ describe('history cost', () => {
     const first = evt('test.count', 'sensor9', { data: { content: { values: { i: 0 } } } });
     const thredId = (await e.router.route(first)).started[0]!;
     const handle = e.s.client.workflow.getHandle(thredId);
-    // Progress is read from the read model, not by query: a query that meets an open workflow task is answered by
-    // an extra (empty) workflow task in the history. The count is taken once the history has settled, or the open
-    // task's completion would land in the next event's count.
+    // Progress is read from the read model, not by query: a query that arrives while a workflow task waits for its
+    // local activity closes that task early and adds one more (README, Reads). The count is taken once the history
+    // has settled, or the open task's completion would land in the next event's count.
     const settled = async (n: number) =>
       waitFor(async () => {
         if ((await e.store.threds.get(thredId))?.locals.n !== n) return undefined;
