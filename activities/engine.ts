@@ -27,6 +27,7 @@ export interface StepRecord {
   step: number;
   time: number;
   state: ThredState;
+  /** The thred is active and its current reaction takes unbound events (the router's index lists it). */
   acceptsUnbound: boolean;
   logs: ThredLogEffect[];
   /** Messages to people: `to` still holds addresses ($thred, groups, …). */
@@ -139,7 +140,7 @@ export function createEngineActivities(deps: EngineDeps) {
       // Only the last state matters for the read model (versioned, so a late retry never goes backwards).
       const s = last.state;
       const participants = [...new Set([...s.participants, ...recipients])].filter((p) => !agentIds.has(p));
-      const acceptsUnbound = s.status === 'active' && last.acceptsUnbound;
+      const { acceptsUnbound } = last;
       writes.push(
         store.threds.save(
           {

@@ -13,7 +13,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { hasInstanceLimits, startsThred, type Ctx, type Pattern, type ThredsEvent } from '../patterns';
+import { hasInstanceLimits, instanceLimits, startsThred, type Ctx, type Pattern, type ThredsEvent } from '../patterns';
 import { EventTypes, ErrorCodes } from '../patterns/effects';
 import type { Store } from '../store';
 import {
@@ -120,7 +120,7 @@ export function createRouter(deps: RouterDeps) {
     firstDelivery: boolean,
   ): Promise<void> {
     const thredId = `${pattern.id}_${event.id}`;
-    const limits = { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 };
+    const limits = instanceLimits(pattern);
     // Unlimited patterns (the common case) skip the slot bookkeeping: two round trips less per start.
     const limited = hasInstanceLimits(pattern);
     const admission = limited

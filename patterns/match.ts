@@ -99,9 +99,15 @@ export function acceptsUnbound(
   }
 }
 
+/** A pattern's maxInstances and instanceInterval, 0 meaning no limit: what admission of a new thred checks. */
+export function instanceLimits(pattern: Pattern): { maxInstances: number; instanceInterval: number } {
+  return { maxInstances: pattern.maxInstances ?? 0, instanceInterval: pattern.instanceInterval ?? 0 };
+}
+
 /** The pattern limits its threds (maxInstances or instanceInterval), so starts need admission and ends a release. */
 export function hasInstanceLimits(pattern: Pattern): boolean {
-  return (pattern.maxInstances ?? 0) > 0 || (pattern.instanceInterval ?? 0) > 0;
+  const { maxInstances, instanceInterval } = instanceLimits(pattern);
+  return maxInstances > 0 || instanceInterval > 0;
 }
 
 /**

@@ -14,5 +14,5 @@ export {
   terminateThred,
   forceTransition,
 } from './machine';
-export { acceptsUnbound, hasInstanceLimits } from './match';
+export { acceptsUnbound, hasInstanceLimits, instanceLimits } from './match';
 export type * from './model';

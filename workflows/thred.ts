@@ -38,6 +38,7 @@ import {
   forceTransition,
   hasInstanceLimits,
   initialEffects,
+  instanceLimits,
   react,
   start,
   terminateThred,
@@ -106,7 +107,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     inFlightAgentCalls: agentCallsInFlight,
     step,
     run,
-    acceptsUnbound: state.status === 'active' && currentReactionAcceptsUnbound(),
+    acceptsUnbound: acceptingUnbound(),
   });
 
   // 2. Handlers ---------------------------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       step: ++step,
       time: Date.now(),
       state,
-      acceptsUnbound: currentReactionAcceptsUnbound(),
+      acceptsUnbound: acceptingUnbound(),
       logs: [],
       messages: [],
       errors: [],
@@ -282,8 +283,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
         },
       ],
     );
-    const lastRecord = done.records[done.records.length - 1]!;
-    unboundRecorded = lastRecord.state.status === 'active' && lastRecord.acceptsUnbound;
+    unboundRecorded = done.records[done.records.length - 1]!.acceptsUnbound;
     if (recipients.length > 0) state = addParticipants(state, recipients);
     for (const spawn of done.spawns) await spawnThreds(spawn);
     for (const id of done.controls) controlResults.set(id, snapshot());
@@ -413,7 +413,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
               step,
               patternId: childPatternId,
               thredId: childId,
-              limits: { maxInstances: childPattern.maxInstances ?? 0, instanceInterval: childPattern.instanceInterval ?? 0 },
+              limits: instanceLimits(childPattern),
             },
           ],
         );
@@ -455,8 +455,9 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     }
   }
 
-  function currentReactionAcceptsUnbound(): boolean {
-    return pattern.reactions.find((r) => r.name === state.reaction)?.allowUnboundEvents === true;
+  /** An active thred whose current reaction takes unbound events (the router's index lists it). */
+  function acceptingUnbound(): boolean {
+    return state.status === 'active' && pattern.reactions.find((r) => r.name === state.reaction)?.allowUnboundEvents === true;
   }
 
   /** Keeps the Temporal UI current: search attributes change only when reaction or status do. */
