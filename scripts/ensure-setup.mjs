@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs before `npm start` and `npm test` (npm's pre-scripts), with no dependencies of its own, so that the two
 // commands do all set-up on a fresh clone: installs node_modules when missing or stale, and builds the pinned
-// servers into .tools/bin unless TEMPORAL_ADDRESS and MONGO_URL point at servers you already run.
+// servers into .tools/bin unless TEMPORAL_ADDRESS and MONGO_URL point at servers you already run, and the suites'
+// Python tools into .tools/venv.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -22,3 +23,5 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== hash) {
 if (!(process.env.TEMPORAL_ADDRESS && process.env.MONGO_URL)) {
   execFileSync('bash', [join(root, 'scripts', 'install-tools.sh')], { cwd: root, stdio: 'inherit' });
 }
+// The fuzz and deployment suites' Python tools (schemathesis, check-jsonschema), whatever servers are used.
+execFileSync('bash', [join(root, 'scripts', 'install-pytools.sh')], { cwd: root, stdio: 'inherit' });
