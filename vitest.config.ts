@@ -28,6 +28,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Property-based fuzzing (fast-check) and schemathesis against a gateway on the real servers.
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',

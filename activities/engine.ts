@@ -6,6 +6,7 @@
  * one concurrent round of writes — then push the messages to live sessions. Every write is keyed by thred, step and
  * event ids, so a re-run after a crash writes nothing twice.
  */
+import { Context } from '@temporalio/activity';
 import type { ErrorEffect, Message, Pattern, ThredLogEffect, ThredState } from '../patterns';
 import type { Store } from '../store';
 import type { Directory } from '../store/directory';
@@ -59,10 +60,21 @@ export interface EngineDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** The worker's activity logger (Temporal routes it to the runtime's logger); silent outside an activity. */
+function activityLog(msg: string, fields?: Record<string, unknown>): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.log.warn(msg, fields);
+}
+
 export function createEngineActivities(deps: EngineDeps) {
   const { store, directory } = deps;
   const agentIds = new Set(directory.agents.flatMap((a) => [a.nodeType, ...(a.nodeIds ?? [])]));
-  const log = deps.log ?? (() => undefined);
+  const log = deps.log ?? activityLog;
 
   async function withRole(role: string): Promise<string[]> {
     const fromModel = Object.entries(directory.roles)
@@ -86,8 +98,8 @@ export function createEngineActivities(deps: EngineDeps) {
           agentIds,
         };
         for (const { message } of rec.messages) {
-          const { ids, unknown } = await resolveAddresses(message.to, book);
-          if (unknown.length > 0) log('unknown group addresses resolve to nobody', { thredId, unknown });
+          const { ids, unknown, reasons } = await resolveAddresses(message.to, book);
+          if (unknown.length > 0) log('addresses resolve to nobody', { thredId, unknown, reasons });
           resolved.push({ message: { ...message, to: ids }, recipients: ids, time: rec.time });
           ids.forEach((id) => recipients.add(id));
         }

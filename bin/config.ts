@@ -12,6 +12,14 @@ import { projectRoot } from './stack';
 const ConfigSchema = Type.Object({
   temporalAddress: Type.String({ minLength: 1 }),
   temporalNamespace: Type.String({ minLength: 1 }),
+  /** mTLS to Temporal (SPEC §13): PEM file paths; cert and key go together, the CA alone pins the server's issuer. */
+  temporalTlsCert: Type.Optional(Type.String({ minLength: 1 })),
+  temporalTlsKey: Type.Optional(Type.String({ minLength: 1 })),
+  temporalTlsCa: Type.Optional(Type.String({ minLength: 1 })),
+  /** Temporal Cloud API key (implies TLS). */
+  temporalApiKey: Type.Optional(Type.String({ minLength: 1 })),
+  /** Closed threds' history retention that `threds setup` sets on the namespace, like 30d. */
+  retention: Type.Optional(Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' })),
   mongoUrl: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
   mongoDb: Type.String({ minLength: 1 }),
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -33,6 +41,11 @@ export type Config = Static<typeof ConfigSchema>;
 const ENV_NAMES: Record<keyof Config, string> = {
   temporalAddress: 'TEMPORAL_ADDRESS',
   temporalNamespace: 'TEMPORAL_NAMESPACE',
+  temporalTlsCert: 'TEMPORAL_TLS_CERT',
+  temporalTlsKey: 'TEMPORAL_TLS_KEY',
+  temporalTlsCa: 'TEMPORAL_TLS_CA',
+  temporalApiKey: 'TEMPORAL_API_KEY',
+  retention: 'THREDS_RETENTION',
   mongoUrl: 'MONGO_URL',
   mongoDb: 'MONGO_DB',
   port: 'THREDS_PORT',
@@ -67,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = {
     temporalAddress: env.TEMPORAL_ADDRESS || 'localhost:7233',
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalTlsCert: env.TEMPORAL_TLS_CERT || undefined,
+    temporalTlsKey: env.TEMPORAL_TLS_KEY || undefined,
+    temporalTlsCa: env.TEMPORAL_TLS_CA || undefined,
+    temporalApiKey: env.TEMPORAL_API_KEY || undefined,
+    retention: env.THREDS_RETENTION || undefined,
     mongoUrl: env.MONGO_URL || 'mongodb://localhost:27017',
     mongoDb: env.MONGO_DB || 'threds',
     port: env.THREDS_PORT === undefined ? 3000 : Number(env.THREDS_PORT),

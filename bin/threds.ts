@@ -1,54 +1,142 @@
 /**
  * `threds` — one CLI for every entry point. Each command lives in bin/commands/<name>.ts and exports
- * `run(argv): Promise<number>` (the exit code); only this file exits the process.
+ * `run(argv): Promise<number>` (the exit code); bin/threds.mjs calls `main` and only it sets the exit code.
+ *
+ * Exit codes: 0 done, 1 failed while running, 2 bad arguments (usage on stderr). `--help`/`-h` before a `--` prints
+ * the command's usage on stdout and exits 0 without loading the command, so it never starts or connects to anything.
  */
-const COMMANDS: Record<string, string> = {
-  dev: 'start the whole stack: embedded Temporal + FerretDB (unless configured), worker and gateway',
-  worker: 'run the thred worker (workflows and built-in activities) against TEMPORAL_ADDRESS / MONGO_URL',
-  gateway: 'run the HTTP/WebSocket gateway on THREDS_PORT',
-  test: 'run every test suite against throwaway servers (or TEMPORAL_ADDRESS / MONGO_URL)',
-  agent: 'agent <nodeType> — run one agent process (a Temporal activity worker on the queue named by nodeType)',
-  user: 'user add <participantId> --password <pw> [--roles a,b] — create or update a participant',
-  token: 'token <participantId> [--roles a,b] [--ttl 1h] — print an access token (for sensors and agents)',
-  sensor:
-    'sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat … --lon …] [--url http://localhost:3000] — post detection events (demo, load)',
-  bench: 'bench [--duration 15s] [--concurrency 8] [--idle 10000] [--long 3000] — Threds vs bare Temporal',
-  simulate: 'simulate <pattern.json> <events.json> [--json] — dry-run a pattern, no servers touched',
-  validate: 'validate <pattern.json> — print the validation report; exit 1 on errors',
+import { UsageError } from './usage';
+
+export interface CommandInfo {
+  /** The synopsis after `threds `. */
+  usage: string;
+  /** One line: what it does. */
+  summary: string;
+  /** More lines printed by `threds <command> --help` (options, notes). */
+  details?: string[];
+  /** Takes no arguments: any is a usage error (exit 2) rather than silently ignored. */
+  noArgs?: true;
+}
+
+// One entry per command; its module is bin/commands/<name>.ts.
+export const COMMANDS: Record<string, CommandInfo> = {
+  dev: {
+    usage: 'dev',
+    noArgs: true,
+    summary: 'start the whole stack: embedded Temporal + FerretDB (unless configured), worker, agents and gateway',
+  },
+  worker: {
+    usage: 'worker',
+    noArgs: true,
+    summary: 'run the thred worker (workflows and built-in activities) against TEMPORAL_ADDRESS / MONGO_URL',
+  },
+  gateway: { usage: 'gateway', noArgs: true, summary: 'run the HTTP/WebSocket gateway on THREDS_PORT' },
+  setup: {
+    usage: 'setup',
+    noArgs: true,
+    summary: 'prepare a Temporal cluster and MongoDB: namespace and retention, search attributes, indexes (idempotent)',
+    details: ['Retention from THREDS_RETENTION (default 30d). Connects with TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY.'],
+  },
+  cluster: {
+    usage: 'cluster',
+    noArgs: true,
+    summary: 'run the production topology locally: Temporal server and FerretDB on PostgreSQL, 2 gateways, 2 workers, agents',
+    details: ['Data under .data/cluster (kept across restarts). Gateways :3000 and :3001, Temporal :7233, its UI :8233.'],
+  },
+  test: {
+    usage: 'test [vitest args…]',
+    summary: 'run every test suite against throwaway servers (or TEMPORAL_ADDRESS / MONGO_URL)',
+    details: [
+      'Other arguments go to `vitest run` (e.g. a file, -t "name", --project unit).',
+      "Vitest's own help: threds test -- --help (npm test -- -- --help).",
+    ],
+  },
+  agent: {
+    usage: 'agent [nodeType…]',
+    summary: 'run agents from agents.json in this process (default: every agent with an implementation)',
+  },
+  user: {
+    usage: 'user add <participantId> --password <pw> [--roles a,b] [--name "Display Name"]',
+    summary: 'create or update a participant who can log in (without --roles, stored roles are kept)',
+  },
+  token: {
+    usage: 'token <participantId> [--roles a,b] [--ttl 1h]',
+    summary: 'print an access token (for sensors and agents); ttl like 90s, 15m, 1h, 7d (default 1h)',
+    details: ["Without --roles: the participant's stored roles plus its sessions-model roles."],
+  },
+  sensor: {
+    usage:
+      'sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat 51.5007] [--lon -0.1246] [--jitter 0] [--url http://localhost:3000] [--roles a,b]',
+    summary: 'post detection events to the gateway (demo, load)',
+  },
+  bench: {
+    usage: 'bench [--duration 15s] [--concurrency 8] [--idle 10000] [--long 3000] [--profile [--profile-dir D]]',
+    summary: 'benchmark Threds against bare Temporal (starts its own servers; results under bench/results/)',
+  },
+  simulate: {
+    usage: 'simulate <pattern.json> <events.json> [--json] [--agents nodeType,…] [--now ms]',
+    summary: 'dry-run a pattern over events, no servers touched (exit 1: pattern invalid)',
+  },
+  validate: {
+    usage: 'validate <pattern.json> [--json]',
+    summary: 'print the validation report of a pattern (exit 1: invalid)',
+  },
 };
 
-function usage(): string {
+/** `threds <command> --help`: synopsis, summary and details. */
+export function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  return [`Usage: threds ${c.usage}`, '', `  ${c.summary}`, ...(c.details ?? []).map((d) => `  ${d}`)].join('\n');
+}
+
+export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
-    'Usage: threds <command> [options]',
+    'Usage: threds <command> [options]      (threds <command> --help for its options)',
     '',
     'Commands:',
-    ...Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     'Configuration is read from the environment (see README: TEMPORAL_ADDRESS, MONGO_URL, THREDS_PORT, …).',
+    'Exit codes: 0 done, 1 failed, 2 bad arguments.',
   ].join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
+const isHelp = (arg: string) => arg === '--help' || arg === '-h';
+
+/** Help is asked for when a help flag comes before any `--` (what follows `--` belongs to the command). */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some(isHelp);
+}
+
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(usage());
-    return command ? 0 : 1;
+  if (command === undefined) {
+    console.error(usage());
+    return 2;
   }
-  if (!(command in COMMANDS)) {
+  if (isHelp(command) || command === 'help') {
+    const topic = rest[0];
+    if (command === 'help' && topic !== undefined && Object.hasOwn(COMMANDS, topic)) console.log(commandHelp(topic));
+    else console.log(usage());
+    return 0;
+  }
+  if (!Object.hasOwn(COMMANDS, command)) {
     console.error(`threds: unknown command "${command}"\n\n${usage()}`);
     return 2;
   }
-  const mod = (await import(`./commands/${command}.ts`)) as { run: (argv: string[]) => Promise<number> };
-  return mod.run(rest);
+  if (wantsHelp(rest)) {
+    console.log(commandHelp(command));
+    return 0;
+  }
+  try {
+    if (COMMANDS[command]!.noArgs && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    const mod = (await import(`./commands/${command}.ts`)) as { run: (argv: string[]) => Promise<number> };
+    return await mod.run(rest);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`threds ${command}: ${err.message}\nUsage: threds ${COMMANDS[command]!.usage}`);
+    return 2;
+  }
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
-  },
-);

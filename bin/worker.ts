@@ -3,11 +3,14 @@
  * task queue. Sticky cache and concurrency sized for small threds (SPEC §10; bench/ measures it).
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Connection } from '@temporalio/client';
 import type { Store } from '../store';
 import type { Directory } from '../store/directory';
 import { createActivities, type Pusher } from '../activities';
 import { THREDS_TASK_QUEUE } from '../workflows/messages';
+import { temporalSecurityOptions, type TemporalSecurity } from '../gateway/temporal-connection';
 import { workflowBundle } from './bundle';
+import { THRED_SEARCH_ATTRIBUTES } from './stack';
 
 export interface ThredWorkerOptions {
   connection: NativeConnection;
@@ -19,7 +22,61 @@ export interface ThredWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/** Workers' and agents' connection: the same address and TLS / API key as every other Temporal client (SPEC §13). */
+export function connectWorkerTemporal(config: TemporalSecurity & { temporalAddress: string }): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurityOptions(config) });
+}
+
+/** proto temporal.api.enums.v1.IndexedValueType; @temporalio/proto is not a dependency of ours. */
+const INDEXED_VALUE_TYPE_KEYWORD = 2;
+const INVALID_ARGUMENT = 3;
+const PERMISSION_DENIED = 7;
+const UNIMPLEMENTED = 12;
+
+type Services = Pick<Connection | NativeConnection, 'operatorService' | 'workflowService'>;
+
+/**
+ * The thred search attributes (SPEC §10) the namespace lacks, or has with another type than Keyword. Asked of the
+ * operator service; where that service is closed (Temporal Cloud answers UNIMPLEMENTED or PERMISSION_DENIED), a
+ * visibility query naming the attribute tells instead — the frontend rejects an unknown one as INVALID_ARGUMENT.
+ */
+export async function missingSearchAttributes(services: Services, namespace: string): Promise<string[]> {
+  try {
+    const { customAttributes } = await services.operatorService.listSearchAttributes({ namespace });
+    const have = customAttributes ?? {};
+    return THRED_SEARCH_ATTRIBUTES.filter((name) => Number(have[name]) !== INDEXED_VALUE_TYPE_KEYWORD);
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code !== UNIMPLEMENTED && code !== PERMISSION_DENIED) throw err;
+  }
+  const missing: string[] = [];
+  for (const name of THRED_SEARCH_ATTRIBUTES) {
+    try {
+      await services.workflowService.countWorkflowExecutions({ namespace, query: `${name} = ''` });
+    } catch (err) {
+      if ((err as { code?: number }).code !== INVALID_ARGUMENT) throw err;
+      missing.push(name);
+    }
+  }
+  return missing;
+}
+
+export class SearchAttributesMissing extends Error {
+  constructor(
+    readonly namespace: string,
+    readonly missing: string[],
+  ) {
+    super(
+      `namespace "${namespace}" lacks the search attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+        `(Keyword) that threds keep current: run \`npx threds setup\` against this cluster once, then start the worker again`,
+    );
+  }
+}
+
 export async function createThredWorker(opts: ThredWorkerOptions): Promise<Worker> {
+  // Without them every thred's first workflow task would fail and retry forever; refusing here names the fix.
+  const missing = await missingSearchAttributes(opts.connection, opts.namespace);
+  if (missing.length > 0) throw new SearchAttributesMissing(opts.namespace, missing);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

@@ -3,14 +3,15 @@
  * tests use inject() or listen on port 0). Validation is TypeBox's, from the route schemas; responses are written
  * with JSON.stringify — response schemas document the API but must not strip the extra fields events may carry.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayDeps } from './types';
-import { fail, installErrorHandlers } from './errors';
+import { fail, installErrorHandlers, toErrorBody } from './errors';
+import { installBodyParsers, MAX_PARAM_LENGTH } from './input-limits';
 import { createMetrics } from './metrics';
 import { createIngest } from './ingest';
 import { SessionHub } from './session-hub';
@@ -33,6 +34,13 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     bodyLimit: limits.bodyBytes,
     // fastify's own 503-while-closing body is not our error shape; in-flight requests finish instead.
     return503OnClosing: false,
+    // Above the longest legal thred id (THRED_ID_MAX_LENGTH), so a longer id gets a 400 from its params schema.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own failures (bad URL encoding, a parameter over maxParamLength) in the one error shape too.
+    frameworkErrors: (err, _req, reply) => {
+      const body = toErrorBody(err);
+      return (reply as FastifyReply).code(body.statusCode).type('application/json').send(body);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // A missing body is validated as null, so "must be object" names the problem instead of a crash downstream.
@@ -42,6 +50,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installErrorHandlers(app);
+  installBodyParsers(app);
 
   const metrics = createMetrics();
   const ctx: GatewayContext = {

@@ -37,11 +37,13 @@ const CODES = {
   INVALID_LOGIN: ['THREDS_ERR_INVALID_LOGIN', 401],
   INVALID_REFRESH_TOKEN: ['THREDS_ERR_INVALID_REFRESH_TOKEN', 401],
   FORBIDDEN: ['THREDS_ERR_FORBIDDEN', 403],
+  TOKEN_PARTICIPANT_MISMATCH: ['THREDS_ERR_TOKEN_PARTICIPANT_MISMATCH', 403],
   NOT_FOUND: ['THREDS_ERR_NOT_FOUND', 404],
   THRED_NOT_FOUND: ['THREDS_ERR_THRED_NOT_FOUND', 404],
   PATTERN_NOT_FOUND: ['THREDS_ERR_PATTERN_NOT_FOUND', 404],
   THRED_ENDED: ['THREDS_ERR_THRED_ENDED', 409],
   PAYLOAD_TOO_LARGE: ['THREDS_ERR_PAYLOAD_TOO_LARGE', 413],
+  URI_TOO_LONG: ['THREDS_ERR_URI_TOO_LONG', 414],
   UNSUPPORTED_MEDIA_TYPE: ['THREDS_ERR_UNSUPPORTED_MEDIA_TYPE', 415],
   RATE_LIMITED: ['THREDS_ERR_RATE_LIMITED', 429],
   INTERNAL: ['THREDS_ERR_INTERNAL', 500],
@@ -120,7 +122,7 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
     return typeof e.code !== 'number' || GRPC_UNAVAILABLE.has(e.code) || isUnavailable(e.cause, depth + 1);
   }
   if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code) && 'details' in e) return true;
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(e.code)) return true;
+  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE)$/.test(e.code)) return true;
   return isUnavailable(e.cause, depth + 1);
 }
 
@@ -153,6 +155,10 @@ export function toErrorBody(err: unknown): ErrorBody {
       return body(415, codeOf('UNSUPPORTED_MEDIA_TYPE'), 'content-type must be application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return body(400, codeOf('VALIDATION'), 'content-length does not match the body');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return body(414, codeOf('URI_TOO_LONG'), 'a path parameter is longer than any legal id');
+    case 'FST_ERR_BAD_URL':
+      return body(400, codeOf('VALIDATION'), 'the URL is not validly encoded');
   }
   if (isUnavailable(err)) return body(503, codeOf('UNAVAILABLE'), 'Temporal or the store is unavailable; retry with the same event id');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

@@ -10,6 +10,7 @@ import { normalizeEvent, type ThredsEvent } from '../patterns';
 import type { Router, RouteResult } from './routing';
 import { EventInSchema, type EventIn } from './schemas';
 import { fail, summarize, toErrorBody, validationDetails } from './errors';
+import { eventProblem } from './input-limits';
 import type { GatewayMetrics } from './metrics';
 
 export interface Principal {
@@ -28,7 +29,7 @@ export function createIngest(opts: {
   client: Client;
   metrics: GatewayMetrics;
   maxEventBytes: number;
-  /** Deadline of the Temporal calls one event makes; past it the client gets 503 and may retry with the same id. */
+  /** Deadline of the Temporal and store calls one event makes; past it the client gets 503 and may retry by id. */
   routeTimeoutMs: number;
   now: () => number;
 }) {
@@ -36,6 +37,9 @@ export function createIngest(opts: {
 
   /** Validates one raw event and completes it for `principal`. Throws VALIDATION / PAYLOAD_TOO_LARGE. */
   function prepare(raw: unknown, principal: Principal): ThredsEvent {
+    // First: validation and JSON.stringify below recurse, and WebSocket frames skip the HTTP body checks.
+    const problem = eventProblem(raw);
+    if (problem) throw fail('VALIDATION', summarize('invalid event', [problem]), [problem]);
     if (!checkEvent.Check(raw)) {
       const details = validationDetails([...checkEvent.Errors(raw)]);
       throw fail('VALIDATION', summarize('invalid event', details), details);
@@ -62,8 +66,8 @@ export function createIngest(opts: {
       const stop = metrics.routingSeconds.startTimer();
       try {
         const event = prepare(raw, principal);
-        // Without a deadline, the client's gRPC retries keep a request hanging ~20 s when Temporal is down.
-        const result = await opts.client.withDeadline(Date.now() + opts.routeTimeoutMs, () => router.route(event));
+        // One deadline for every Temporal and store call of the event: past it 503, and the client retries by id.
+        const result = await router.route(event, { deadline: Date.now() + opts.routeTimeoutMs });
         metrics.eventsAccepted.inc();
         return result;
       } catch (err) {

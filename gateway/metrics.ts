@@ -32,3 +32,34 @@ export function createMetrics() {
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The router's counters. The router is built before (and shared by) the apps that use it, so it keeps its own
+ * registry; GET /metrics serves it beside the app's.
+ */
+export function createRouterMetrics() {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    patternMatchErrors: new Counter({
+      name: 'threds_pattern_match_errors_total',
+      help: 'Unbound events whose start test of a pattern failed with an expression error (reported to the sender)',
+      labelNames: ['pattern'] as const,
+      registers,
+    }),
+    offerFailures: new Counter({
+      name: 'threds_offer_failures_total',
+      help: 'Offers of unbound events to running threds that failed, by outcome (gone, failed, unavailable, error)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    deliveryRecordFailures: new Counter({
+      name: 'threds_delivery_record_failures_total',
+      help: 'Deliveries whose record could not be written (duplicates then fall back to the thred\'s recent ids)',
+      registers,
+    }),
+  };
+}
+
+export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

@@ -7,18 +7,25 @@ import {
   EventIdSchema,
   EventSchema,
   MessageSchema,
+  PatternIdSchema,
   ReportItemSchema,
+  ThredIdSchema,
   ThredStatusSchema,
   TransitionSchema,
 } from '../patterns/schema';
 import { ErrorBodySchema } from './errors';
+
+/** ms since epoch as clients may send it: a whole number within the range of a JS Date. */
+const TimeInSchema = (description: string) =>
+  Type.Number({ minimum: 0, maximum: 8_640_000_000_000_000, multipleOf: 1, description });
 
 /** An event as clients send it: `id` may be omitted (the gateway assigns one), `timestamp` is an alias of `time`. */
 export const EventInSchema = Type.Object(
   {
     ...EventSchema.properties,
     id: Type.Optional(EventIdSchema),
-    timestamp: Type.Optional(Type.Number({ description: 'alias of time' })),
+    time: Type.Optional(TimeInSchema('ms since epoch; filled by the gateway when absent')),
+    timestamp: Type.Optional(TimeInSchema('alias of time')),
   },
   { description: 'Event (SPEC §2). source.id is replaced by the authenticated principal.' },
 );
@@ -68,7 +75,7 @@ export const ThredViewSchema = Type.Object({
 });
 export type ThredView = Static<typeof ThredViewSchema>;
 
-export const ThredIdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+export const ThredIdParams = Type.Object({ id: ThredIdSchema });
 
 export const ThredListQuerySchema = Type.Object({
   status: Type.Optional(ThredStatusSchema),
@@ -118,7 +125,7 @@ export const ResetResponseSchema = Type.Object({ thredId: Type.String(), runId: 
 
 /** Patterns are validated by validatePattern (400 with its report), so the route only requires a JSON object. */
 export const PatternBodySchema = Type.Object({}, { additionalProperties: true, description: 'Pattern (SPEC §4)' });
-export const PatternIdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+export const PatternIdParams = Type.Object({ id: PatternIdSchema });
 export const ValidationReportSchema = Type.Object({
   valid: Type.Boolean(),
   errors: Type.Array(ReportItemSchema),
@@ -126,7 +133,7 @@ export const ValidationReportSchema = Type.Object({
 });
 export const SimulateBodySchema = Type.Object({
   pattern: Type.Optional(PatternBodySchema),
-  patternId: Type.Optional(Type.String({ minLength: 1 })),
+  patternId: Type.Optional(PatternIdSchema),
   events: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'events or { advanceMs }' }),
 });
 

@@ -20,6 +20,56 @@ export interface Session {
 }
 
 const SENT_MEMORY = 2000;
+/** setTimeout's largest delay; a token living longer is re-checked at this interval. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A session's access-token deadline: `warn` once when `warnMs` or less is left, `expire` at the expiry. One timer at
+ * a time, re-checked against `now()` whenever it fires (a timer may fire early; a long-lived token outlasts
+ * setTimeout's range). `arm` again after a refresh; `disarm` when the session ends, so no timer outlives it.
+ */
+export class TokenClock {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private warned = false;
+  private expiresAt: number | undefined;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly warnMs: number,
+    private readonly on: { warn(expiresAt: number): void; expire(): void },
+  ) {}
+
+  /** Starts counting down to `expiresAt` (ms); undefined: the token does not expire. */
+  arm(expiresAt: number | undefined): void {
+    this.disarm();
+    this.expiresAt = expiresAt;
+    this.warned = false;
+    this.check();
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  get armed(): boolean {
+    return this.timer !== undefined;
+  }
+
+  private check(): void {
+    this.timer = undefined;
+    if (this.expiresAt === undefined) return;
+    const left = this.expiresAt - this.now();
+    if (left <= 0) return this.on.expire();
+    if (!this.warned && left <= this.warnMs) {
+      this.warned = true;
+      this.on.warn(this.expiresAt);
+    }
+    const wait = this.warned ? left : left - this.warnMs;
+    this.timer = setTimeout(() => this.check(), Math.min(wait, MAX_TIMER_MS));
+    this.timer.unref();
+  }
+}
 
 export class SessionHub {
   private readonly byParticipant = new Map<string, Set<Session>>();

@@ -3,14 +3,23 @@
  * together in the next signal, in arrival order. A busy thred then costs one signal — one history event, one
  * workflow task — per batch instead of per event (Temporal serializes signals to one workflow); an event to a quiet
  * thred is signalled at once. Each caller still learns the outcome of the signal that carried its event.
+ *
+ * Deadlines: each caller brings its own, and each batch is sent under the latest deadline among its callers. The
+ * drain loop runs in the first caller's async context, so a deadline read from that context would be the first
+ * caller's — long expired for the later batches of a busy drain, which would then fail at once although Temporal is
+ * fine. A caller whose deadline passes before its batch is answered is answered by the router's own deadline.
  */
 import type { ThredsEvent } from '../patterns';
 
-type Send = (thredId: string, events: ThredsEvent[]) => Promise<void>;
+/** `deadline`: ms since epoch, or undefined for none. */
+export type Send = (thredId: string, events: ThredsEvent[], deadline: number | undefined) => Promise<void>;
+/** Runs once a batch's signal was accepted, beside the next batch's signal; its callers resolve when it settles. */
+export type AfterSend = (thredId: string, events: ThredsEvent[]) => Promise<void>;
 
 interface Waiting {
   event: ThredsEvent;
   bytes: number;
+  deadline: number | undefined;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -19,7 +28,17 @@ interface Waiting {
 const MAX_BATCH_BYTES = 256 * 1024;
 const MAX_BATCH_EVENTS = 200;
 
-export function createSignalBatcher(send: Send) {
+/** The latest deadline of the batch; none if any caller has none. */
+function batchDeadline(batch: Waiting[]): number | undefined {
+  let latest = -Infinity;
+  for (const w of batch) {
+    if (w.deadline === undefined) return undefined;
+    latest = Math.max(latest, w.deadline);
+  }
+  return latest;
+}
+
+export function createSignalBatcher(send: Send, after?: AfterSend) {
   const waiting = new Map<string, Waiting[]>();
 
   async function drain(thredId: string, queue: Waiting[]): Promise<void> {
@@ -31,24 +50,29 @@ export function createSignalBatcher(send: Send) {
         n++;
       }
       const batch = queue.splice(0, n);
+      const events = batch.map((w) => w.event);
       try {
-        await send(
-          thredId,
-          batch.map((w) => w.event),
-        );
-        for (const w of batch) w.resolve();
+        await send(thredId, events, batchDeadline(batch));
       } catch (err) {
         for (const w of batch) w.reject(err);
+        continue;
       }
+      const settled = after ? after(thredId, events).catch(() => undefined) : Promise.resolve();
+      void settled.then(() => {
+        for (const w of batch) w.resolve();
+      });
     }
     waiting.delete(thredId);
   }
 
   return {
-    /** Resolves once the signal carrying `event` was accepted by Temporal; rejects with that signal's error. */
-    signal(thredId: string, event: ThredsEvent): Promise<void> {
+    /**
+     * Resolves once the signal carrying `event` was accepted by Temporal (and `after` settled); rejects with that
+     * signal's error. `deadline` (ms since epoch) bounds the Temporal call of the batch that carries it.
+     */
+    signal(thredId: string, event: ThredsEvent, deadline?: number): Promise<void> {
       return new Promise((resolve, reject) => {
-        const item = { event, bytes: JSON.stringify(event).length, resolve, reject };
+        const item = { event, bytes: JSON.stringify(event).length, deadline, resolve, reject };
         const queue = waiting.get(thredId);
         if (queue) {
           queue.push(item);

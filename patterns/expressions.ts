@@ -2,14 +2,16 @@
  * JSONata compile + evaluate with the pattern bindings (SPEC §4 "Expressions").
  *
  * Deterministic by construction: `$now()`/`$millis()` are pinned to the caller's time, `$eval` is disabled
- * (it would escape the budget), and each evaluation is bounded by a node-step budget, a recursion depth
- * limit and a sequence-size limit. Date-based timeouts are useless inside the Temporal sandbox, so the
- * budget counts evaluation steps instead. Failures throw `ExpressionError`; the machine turns them into
+ * (it would escape the budget), and each evaluation is bounded: node steps, recursion depth, the size of each
+ * sequence, range and string it builds, the volume of values all its sub-expressions produce, and regex matches
+ * (regexes run on RE2, linear time: patterns/regex.ts). Date-based timeouts are useless inside the Temporal
+ * sandbox, so the budget counts work instead. Failures throw `ExpressionError`; the machine turns them into
  * results.
  */
 import jsonata from 'jsonata';
 import type { ThredsEvent } from './model';
 import { cloneJson } from './normalize';
+import { Re2RegexEngine, UnsupportedRegexError } from './regex';
 
 /** Longest expression accepted (characters). */
 export const MAX_EXPRESSION_LENGTH = 10_000;
@@ -19,6 +21,17 @@ export const MAX_EVALUATION_STEPS = 100_000;
 export const MAX_EVALUATION_DEPTH = 400;
 /** Largest sequence/range an expression may build. */
 export const MAX_SEQUENCE_LENGTH = 100_000;
+/** Longest string any sub-expression may produce (characters); events are at most 256 KiB. */
+export const MAX_STRING_LENGTH = 1_048_576;
+/**
+ * Volume of one evaluation: characters of every string and elements of every sequence its sub-expressions
+ * return (and every range they allocate), summed. Bounds the work builtins do outside the step count, e.g. a
+ * regex or `$uppercase` over a long string inside a loop.
+ */
+export const MAX_EVALUATION_CHARS = 33_554_432;
+export const MAX_EVALUATION_ELEMENTS = 2_000_000;
+/** Regex matches (each `exec` of $match/$replace/$split/$contains) per evaluation. */
+export const MAX_REGEX_MATCHES = MAX_SEQUENCE_LENGTH;
 
 /** Failure to compile or evaluate an expression. `code` is always SERVER_ERROR (5000) per SPEC §4. */
 export class ExpressionError extends Error {
@@ -67,6 +80,83 @@ const NOW_BINDING = '__thredsNow';
 interface Budget {
   steps: number;
   depth: number;
+  chars: number;
+  elements: number;
+  matches: number;
+  /** Lower bounds of the ranges being evaluated, per range node (a stack: a range may recurse into itself). */
+  rangeLows: Map<object, unknown[]>;
+}
+
+const newBudget = (): Budget => ({ steps: 0, depth: 0, chars: 0, elements: 0, matches: 0, rangeLows: new Map() });
+
+/** The `lhs`/`rhs` nodes of range operators (`[a..b]`), so the exit hook sees a range's size before it is built. */
+const rangeBounds = new WeakMap<object, { range: object; side: 'lhs' | 'rhs' }>();
+
+/**
+ * The budget of the evaluation running now. Evaluation is synchronous (JSONata 1.8 runs generators to completion
+ * inside `evaluate`), so one slot is enough; it lets the regex engine JSONata instantiates count matches.
+ */
+let activeBudget: Budget | undefined;
+
+function budgetError(code: string, message: string): { code: string; message: string } {
+  return { code, message };
+}
+
+/** RE2 for every regex literal, counting matches against the running evaluation's budget. */
+class BudgetedRegexEngine extends Re2RegexEngine {
+  override exec(input: string): ReturnType<Re2RegexEngine['exec']> {
+    const budget = activeBudget;
+    if (budget !== undefined && ++budget.matches > MAX_REGEX_MATCHES) {
+      throw budgetError('THREDS_BUDGET', `evaluation exceeded ${MAX_REGEX_MATCHES} regular expression matches`);
+    }
+    return super.exec(input);
+  }
+}
+
+function countVolume(budget: Budget, result: unknown): void {
+  if (typeof result === 'string') {
+    if (result.length > MAX_STRING_LENGTH) {
+      throw budgetError('THREDS_STRING', `a string longer than ${MAX_STRING_LENGTH} characters was built`);
+    }
+    budget.chars += result.length;
+    if (budget.chars > MAX_EVALUATION_CHARS) {
+      throw budgetError('THREDS_BUDGET', `evaluation produced more than ${MAX_EVALUATION_CHARS} characters`);
+    }
+  } else if (Array.isArray(result)) {
+    addElements(budget, result.length);
+  }
+}
+
+function addElements(budget: Budget, n: number): void {
+  budget.elements += n;
+  if (budget.elements > MAX_EVALUATION_ELEMENTS) {
+    throw budgetError('THREDS_BUDGET', `evaluation produced more than ${MAX_EVALUATION_ELEMENTS} sequence elements`);
+  }
+}
+
+/** Checks a range's size from its bounds as they are evaluated, before JSONata allocates it. */
+function checkRange(budget: Budget, node: object, result: unknown): void {
+  const bound = rangeBounds.get(node);
+  if (bound === undefined) return;
+  // A path bound arrives as a singleton sequence; JSONata unwraps it before the range operator sees it.
+  if (Array.isArray(result) && result.length === 1) result = result[0];
+  let lows = budget.rangeLows.get(bound.range);
+  if (bound.side === 'lhs') {
+    if (lows === undefined) budget.rangeLows.set(bound.range, (lows = []));
+    lows.push(result);
+    return;
+  }
+  const low = lows?.pop();
+  if (typeof low !== 'number' || typeof result !== 'number') return;
+  const size = result - low + 1;
+  if (size > MAX_SEQUENCE_LENGTH) {
+    throw budgetError(
+      'THREDS_RANGE',
+      `The size of the sequence allocated by the range operator (..) must not exceed ${MAX_SEQUENCE_LENGTH}. ` +
+        `Attempted to allocate ${size}.`,
+    );
+  }
+  if (size > 0) addElements(budget, size);
 }
 
 interface JsonataEnv {
@@ -96,13 +186,15 @@ function entryHook(_node: unknown, _input: unknown, env: JsonataEnv): void {
   }
 }
 
-function exitHook(_node: unknown, _input: unknown, env: JsonataEnv, result: unknown): void {
+function exitHook(node: object, _input: unknown, env: JsonataEnv, result: unknown): void {
   const budget = env.lookup(BUDGET_BINDING) as Budget | undefined;
   if (!budget) return;
   budget.depth--;
   if (Array.isArray(result) && result.length > MAX_SEQUENCE_LENGTH) {
     throw { code: 'D2015', message: `The maximum sequence length of ${MAX_SEQUENCE_LENGTH} was exceeded.` };
   }
+  countVolume(budget, result);
+  checkRange(budget, node, result);
 }
 
 function describe(err: unknown): { message: string; code?: string } {
@@ -126,14 +218,48 @@ export function compileExpression(source: string): Expression {
   }
   let expr: Expression;
   try {
-    expr = jsonata(source);
+    expr = compileJsonata(source, { RegexEngine: BudgetedRegexEngine });
   } catch (err) {
     const d = describe(err);
     throw new ExpressionError(`syntax error: ${d.message}`, source, d.code);
   }
+  prepareAst(expr.ast(), source);
   expr.assign(ENTRY_HOOK, entryHook);
   expr.assign(EXIT_HOOK, exitHook);
   return expr;
+}
+
+// JSONata 1.8 takes a regex engine option, but keeps it in a module-wide slot that every compile resets; the
+// typings know neither. Every compile here passes it, and evaluation sets it again (see evaluateExpression).
+type JsonataModule = ((source: string, options?: { RegexEngine: unknown }) => Expression) & { RegexEngine?: unknown };
+const compileJsonata = jsonata as unknown as JsonataModule;
+
+/**
+ * Walks the compiled AST once: every regex literal must compile on RE2 (else the expression is refused, with the
+ * reason), and the bounds of every range operator are registered for the exit hook's size check.
+ */
+function prepareAst(ast: unknown, source: string): void {
+  const stack: unknown[] = [ast];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null || node instanceof RegExp || seen.has(node)) continue;
+    seen.add(node);
+    const n = node as { type?: unknown; value?: unknown; lhs?: unknown; rhs?: unknown };
+    if (n.type === 'regex' && n.value instanceof RegExp) {
+      try {
+        new BudgetedRegexEngine(n.value);
+      } catch (err) {
+        if (err instanceof UnsupportedRegexError) throw new ExpressionError(err.message, source, 'THREDS_REGEX');
+        throw err;
+      }
+    }
+    if (n.type === 'binary' && n.value === '..') {
+      if (typeof n.lhs === 'object' && n.lhs !== null) rangeBounds.set(n.lhs, { range: node, side: 'lhs' });
+      if (typeof n.rhs === 'object' && n.rhs !== null) rangeBounds.set(n.rhs, { range: node, side: 'rhs' });
+    }
+    for (const value of Object.values(node)) if (typeof value === 'object' && value !== null) stack.push(value);
+  }
 }
 
 /** Returns a syntax error message for `source`, or null when it compiles. Pure. */
@@ -310,17 +436,62 @@ export function evaluateExpression(
 ): unknown {
   const expr = cache.get(source);
   const input = { event: scope.event, context: { thredId: scope.thredId, locals: scope.locals } };
+  const budget = newBudget();
+  const all = { ...bindings(scope), ...guardedBuiltins(), [NOW_BINDING]: scope.now, [BUDGET_BINDING]: budget };
+  const outer = activeBudget;
+  activeBudget = budget;
+  // Another compile anywhere in this module instance (an un-optioned one included) may have reset the slot.
+  compileJsonata.RegexEngine = BudgetedRegexEngine;
   try {
-    const result: unknown = expr.evaluate(input, {
-      ...bindings(scope),
-      [NOW_BINDING]: scope.now,
-      [BUDGET_BINDING]: { steps: 0, depth: 0 } satisfies Budget,
-    });
-    return toJson(result);
+    return toJson(expr.evaluate(input, all));
   } catch (err) {
     const d = describe(err);
     throw new ExpressionError(d.message, source, d.code);
+  } finally {
+    activeBudget = outer;
   }
+}
+
+interface BuiltinFunction {
+  _jsonata_function: true;
+  implementation: (...args: unknown[]) => unknown;
+  signature?: unknown;
+}
+
+let guarded: Record<string, BuiltinFunction> | undefined;
+
+/**
+ * Builtins that would allocate a string of any size before the exit hook could see it (`$pad` with a width of
+ * 10^9, `$join` of many long strings), wrapped to check the size first. Same signatures, so argument handling
+ * (context binding, type errors) is JSONata's own.
+ */
+function guardedBuiltins(): Record<string, BuiltinFunction> {
+  if (guarded !== undefined) return guarded;
+  const original = (name: string) => compileJsonata(`$${name}`).evaluate(undefined) as BuiltinFunction;
+  const wrap = (name: string, check: (args: unknown[]) => number): BuiltinFunction => {
+    const fn = original(name);
+    return {
+      ...fn,
+      implementation(this: unknown, ...args: unknown[]) {
+        if (check(args) > MAX_STRING_LENGTH) {
+          throw budgetError(
+            'THREDS_STRING',
+            `$${name} would build a string longer than ${MAX_STRING_LENGTH} characters`,
+          );
+        }
+        return fn.implementation.apply(this, args);
+      },
+    };
+  };
+  const len = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
+  guarded = {
+    pad: wrap('pad', ([str, width]) => Math.max(len(str), typeof width === 'number' ? Math.abs(width) : 0)),
+    join: wrap('join', ([strs, separator]) => {
+      const items = Array.isArray(strs) ? strs : [strs];
+      return items.reduce((n: number, item) => n + len(item), 0) + len(separator) * Math.max(0, items.length - 1);
+    }),
+  };
+  return guarded;
 }
 
 /** If `text` is a `$xpr(…)` string, returns the expression inside (text between `$xpr(` and the last char). */

@@ -37,7 +37,9 @@ function testReaction(
 }
 
 function failure(err: unknown, reaction: string): { code: number; message: string } {
-  if (err instanceof ExpressionError) return { code: err.code, message: `reaction '${reaction}': ${err.message}` };
+  if (err instanceof ExpressionError) {
+    return { code: err.code, message: `reaction '${reaction}', expression ${JSON.stringify(err.expression)}: ${err.message}` };
+  }
   if (err instanceof ThredError) return { code: err.code, message: err.message };
   return { code: ErrorCodes.SERVER_ERROR, message: err instanceof Error ? err.message : String(err) };
 }

@@ -16,6 +16,21 @@ import Type from 'typebox';
 /** Event ids: 1–128 chars of `A–Z a–z 0–9 . _ : -` (SPEC §2). */
 export const EventIdSchema = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 
+/**
+ * Pattern ids: an event id's charset and length, except the names objects inherit (`__proto__`, `constructor`,
+ * `prototype`), which no map keyed by id should ever be asked about.
+ */
+export const PatternIdSchema = Type.String({
+  pattern: '^(?!(?:__proto__|constructor|prototype)$)[A-Za-z0-9._:-]{1,128}$',
+  description: "1–128 chars of A–Z a–z 0–9 . _ : - (not '__proto__', 'constructor' or 'prototype')",
+});
+
+/** Longest thred id: `<patternId>_<eventId>` (a started thred) or `<patternId>_<uuid>` (a spawned one). */
+export const THRED_ID_MAX_LENGTH = 128 + 1 + 128;
+
+/** Thred ids: the event-id charset, 1–257 chars (a pattern id, `_`, an event id). */
+export const ThredIdSchema = Type.String({ pattern: `^[A-Za-z0-9._:-]{1,${THRED_ID_MAX_LENGTH}}$` });
+
 export const EventSourceSchema = Type.Object({
   id: Type.String({ minLength: 1 }),
   name: Type.Optional(Type.String()),
@@ -55,7 +70,7 @@ export const EventSchema = Type.Object({
   id: EventIdSchema,
   type: Type.String({ minLength: 1, maxLength: 256 }),
   source: EventSourceSchema,
-  thredId: Type.Optional(Type.String()),
+  thredId: Type.Optional(ThredIdSchema),
   re: Type.Optional(Type.String()),
   /** ms since epoch; `timestamp` is accepted as an alias by `normalizeEvent`. */
   time: Type.Optional(Type.Number()),
@@ -144,8 +159,8 @@ export const ReactionSchema = Type.Object({
 });
 
 export const PatternSchema = Type.Object({
-  /** Defaults to `name` lower-cased with spaces → `_`. */
-  id: Type.Optional(Type.String({ minLength: 1 })),
+  /** Defaults to `name` lower-cased with spaces → `_` (which must then fit the charset). */
+  id: Type.Optional(PatternIdSchema),
   name: Type.String({ minLength: 1 }),
   description: Type.Optional(Type.String()),
   meta: Type.Optional(Type.Object({ active: Type.Optional(Type.Boolean()) })),

@@ -2,19 +2,28 @@
  * `allowedSources` matching (SPEC §4): exact id, `$group` membership, `/regex/` (case-insensitive search).
  * Pure.
  */
+import { compileRegex, regexProblem } from './regex';
 
 /** True when `entry` is written as `/…/`. */
 export function isRegexEntry(entry: string): boolean {
   return entry.length >= 2 && entry.startsWith('/') && entry.endsWith('/');
 }
 
-/** Compiles a `/…/` entry (text between the first and last char, flag `i`); null when invalid. */
-export function compileSourceRegex(entry: string): RegExp | null {
+/**
+ * Compiles a `/…/` entry (text between the first and last char, flag `i`) on RE2 (patterns/regex.ts: linear time
+ * over the source id); null when invalid or unsupported (`sourceRegexProblem` says why).
+ */
+export function compileSourceRegex(entry: string): { test(input: string): boolean } | null {
   try {
-    return new RegExp(entry.slice(1, -1), 'i');
+    return compileRegex(entry.slice(1, -1), 'i');
   } catch {
     return null;
   }
+}
+
+/** Why a `/…/` entry cannot be used, or null. */
+export function sourceRegexProblem(entry: string): string | null {
+  return regexProblem(entry.slice(1, -1), 'i');
 }
 
 /**

@@ -3,10 +3,10 @@
  * and publish `to` evaluation. Values produced by `$xpr` are never walked again, so data arriving in events
  * cannot inject expressions (SPEC §12). Deterministic.
  */
+import { canonicalAddress } from './addresses';
 import { ThredError } from './errors';
 import { xprBody } from './expressions';
 import type { EventData, Publish, Transform } from './model';
-import { normalizeAddress } from './normalize';
 
 export type Run = (source: string, where: string) => unknown;
 
@@ -53,11 +53,7 @@ export function renderTemplate(node: unknown, path: string, run: Run): unknown {
 }
 
 /** Renders a transform into the outbound `data` and optional `re`. `path` points at the transform. */
-export function renderTransform(
-  transform: Transform,
-  path: string,
-  run: Run,
-): { data: EventData; re?: string } {
+export function renderTransform(transform: Transform, path: string, run: Run): { data: EventData; re?: string } {
   let data: unknown;
   if (transform.eventDataTemplate !== undefined) {
     data = renderTemplate(transform.eventDataTemplate, `${path}/eventDataTemplate`, run);
@@ -77,20 +73,16 @@ export function renderTransform(
 }
 
 /**
- * Evaluates publish `to`: `$xpr(…)` elements are evaluated (arrays flattened one level), aliases
- * normalized (`@g` → `$g`, `*` → `$all` when broadcastAllowed), null/empty dropped, duplicates removed.
+ * Evaluates publish `to`: `$xpr(…)` elements are evaluated (arrays flattened one level), every address written in
+ * its canonical spelling (patterns/addresses.ts: `@g` → `$g`, `*` → `$all` only when broadcastAllowed, else it
+ * stays `*` and resolves to nobody), null/empty dropped, duplicates removed.
  */
-export function renderAddresses(
-  publish: Publish,
-  path: string,
-  run: Run,
-  broadcastAllowed: boolean,
-): string[] {
+export function renderAddresses(publish: Publish, path: string, run: Run, broadcastAllowed: boolean): string[] {
   const raw = typeof publish.to === 'string' ? [publish.to] : publish.to;
   const out: string[] = [];
   const add = (v: unknown): void => {
     if (typeof v === 'number') v = String(v);
-    if (typeof v === 'string' && v.length > 0) out.push(normalizeAddress(v, broadcastAllowed));
+    if (typeof v === 'string' && v.length > 0) out.push(canonicalAddress(v, broadcastAllowed));
   };
   for (const [i, entry] of raw.entries()) {
     const body = xprBody(entry);

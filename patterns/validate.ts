@@ -6,14 +6,17 @@
  * `$xpr(…)` strings and `$xpr` keys, publish `to`), unknown transition targets, duplicate reaction names,
  * `local` input without `localName`, filters without `xpr`, `and`/`or` without operands, transforms without
  * a template, invalid `/regex/` sources. Warnings: unreachable reactions, a transform without publish (or the
- * reverse, which sends nothing), `*` without broadcastAllowed, an empty allowedSources list.
+ * reverse, which sends nothing), an address that resolves to nobody (`*` without broadcastAllowed, a bare `$`),
+ * an empty allowedSources list.
  */
 import { Value } from 'typebox/value';
+import { classifyAddress } from './addresses';
 import { checkExpression, xprBody } from './expressions';
+import { inspectJson } from './json-limits';
 import type { Pattern, ReportItem } from './model';
 import { normalizePattern } from './normalize';
 import { PatternSchema } from './schema';
-import { compileSourceRegex, isRegexEntry } from './sources';
+import { isRegexEntry, sourceRegexProblem } from './sources';
 
 export interface ValidationReport {
   valid: boolean;
@@ -24,6 +27,29 @@ export interface ValidationReport {
 }
 
 type Json = Record<string, unknown>;
+
+/** JSON levels a pattern may nest (the pattern object is level 1): ~60 levels of `and`/`or` conditions. */
+export const PATTERN_MAX_DEPTH = 128;
+
+/**
+ * Largest pattern document (UTF-8 bytes of its JSON): a pattern travels in every thred's workflow input and history,
+ * and its literals are copied into outbound events, so a multi-megabyte literal would cost every thred.
+ */
+export const PATTERN_MAX_BYTES = 1_048_576;
+
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
 
 function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -140,8 +166,9 @@ class Checker {
         if (typeof address !== 'string') continue;
         const body = xprBody(address);
         if (body !== null) this.expression(body, p);
-        else if (address === '*' && this.pattern.broadcastAllowed !== true) {
-          this.warn(p, "'*' means $all only when broadcastAllowed is true; here it is a literal participant id");
+        else {
+          const kind = classifyAddress(address, this.pattern.broadcastAllowed === true);
+          if (kind.kind === 'nobody') this.warn(p, kind.reason);
         }
       }
       if (isRecord(publish.onPublish)) this.expression(publish.onPublish.xpr, `${path}/publish/onPublish/xpr`);
@@ -207,6 +234,14 @@ export function validatePattern(input: unknown): ValidationReport {
   if (!isRecord(input)) {
     return { valid: false, errors: [{ path: '/', reason: 'a pattern must be a JSON object' }], warnings: [] };
   }
+  // Before anything recursive (normalization, the schema check, the checker) can overflow the stack on it.
+  const tooDeep = inspectJson(input, PATTERN_MAX_DEPTH, { unicode: false });
+  if (tooDeep) return { valid: false, errors: [tooDeep], warnings: [] };
+  const bytes = utf8Length(JSON.stringify(input));
+  if (bytes > PATTERN_MAX_BYTES) {
+    const reason = `a pattern may be at most ${PATTERN_MAX_BYTES} bytes of JSON; this one is ${bytes}`;
+    return { valid: false, errors: [{ path: '/', reason }], warnings: [] };
+  }
   let normalized: Json;
   try {
     normalized = normalizePattern(input) as Json;
@@ -240,9 +275,10 @@ export function validatePattern(input: unknown): ValidationReport {
     if (Array.isArray(sources) && sources.length === 0)
       checker.warn(`${base}/allowedSources`, 'an empty allowedSources admits no source');
     list.forEach((entry: unknown, j: number) => {
-      if (typeof entry === 'string' && isRegexEntry(entry) && compileSourceRegex(entry) === null) {
+      const problem = typeof entry === 'string' && isRegexEntry(entry) ? sourceRegexProblem(entry) : null;
+      if (problem !== null) {
         const p = typeof sources === 'string' ? `${base}/allowedSources` : `${base}/allowedSources/${j}`;
-        checker.error(p, `invalid regular expression ${entry}`);
+        checker.error(p, `invalid regular expression ${String(entry)}: ${problem}`);
       }
     });
     const results = checker.condition(reaction.condition, `${base}/condition`);

@@ -18,7 +18,10 @@ export async function insertOnce<T extends Document>(coll: Collection<T>, docs: 
     return true;
   } catch (err) {
     const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
-    const onlyDuplicates = Array.isArray(writeErrors) ? writeErrors.every(isDuplicateKey) : isDuplicateKey(err);
+    // A bulk write cut off by a lost connection fails with no write errors at all: that is not "already stored".
+    const onlyDuplicates = Array.isArray(writeErrors)
+      ? writeErrors.length > 0 && writeErrors.every(isDuplicateKey)
+      : isDuplicateKey(err);
     if (!onlyDuplicates) throw err;
     return false;
   }

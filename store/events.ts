@@ -12,6 +12,8 @@ export interface StoredEvent {
   thredIds?: string[];
   /** Resolved recipients of an outbound event. */
   to?: string[];
+  /** `event.source.id`, beside the JSON text so visibility queries can use it (absent on records written before it). */
+  sourceId?: string;
   storedAt: number;
   /** Audit of routing when it reached no thred: `no_thred` (bound, unknown thred) or `no_pattern` (unbound, nothing took it). */
   outcome?: 'no_thred' | 'no_pattern';
@@ -22,6 +24,13 @@ type EventDoc = Omit<StoredEvent, 'event'> & { event: string };
 
 const fromDoc = ({ event, ...rest }: EventDoc): StoredEvent => ({ ...rest, event: fromJsonText(event) });
 
+const sourceOf = (event: ThredsEvent): { sourceId?: string } =>
+  typeof event.source?.id === 'string' ? { sourceId: event.source.id } : {};
+
+/** The original platform's rule (userControl getEvents): a participant sees what it sent and what was addressed to it. */
+export const visibleTo = (e: StoredEvent, participantId: string): boolean =>
+  (e.sourceId ?? e.event.source?.id) === participantId || (e.to?.includes(participantId) ?? false);
+
 export function createEventStore(db: Db) {
   const coll = db.collection<EventDoc>('events');
   return {
@@ -31,7 +40,7 @@ export function createEventStore(db: Db) {
      * one insert and no update.
      */
     async saveInbound(event: ThredsEvent, now: number, routing: Pick<StoredEvent, 'thredIds' | 'outcome'> = {}): Promise<boolean> {
-      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'in', storedAt: now };
+      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'in', storedAt: now, ...sourceOf(event) };
       if (event.thredId) doc.thredId = event.thredId;
       if (routing.thredIds?.length) doc.thredIds = routing.thredIds;
       if (routing.outcome) doc.outcome = routing.outcome;
@@ -39,7 +48,7 @@ export function createEventStore(db: Db) {
     },
     /** Idempotent by event id (activities run at least once). */
     async saveOutbound(event: ThredsEvent, to: string[], now: number): Promise<void> {
-      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'out', to, storedAt: now };
+      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'out', to, storedAt: now, ...sourceOf(event) };
       if (event.thredId) doc.thredId = event.thredId;
       await insertOnce(coll, [doc]);
     },
@@ -58,13 +67,17 @@ export function createEventStore(db: Db) {
     async linkToThred(eventId: string, thredId: string): Promise<void> {
       await coll.updateOne({ _id: eventId }, { $addToSet: { thredIds: thredId } });
     },
-    async forThred(thredId: string, limit = 500): Promise<StoredEvent[]> {
-      const docs = await coll
-        .find({ $or: [{ thredId }, { thredIds: thredId }] })
-        .sort({ storedAt: 1 })
-        .limit(limit)
-        .toArray();
-      return docs.map(fromDoc);
+    /** A thred's events in storage order; with `participantId`, only those it sent or received (`visibleTo`). */
+    async forThred(thredId: string, limit = 500, participantId?: string): Promise<StoredEvent[]> {
+      const ofThred = { $or: [{ thredId }, { thredIds: thredId }] };
+      // Records without `sourceId` (older ones) are fetched too and decided on their parsed event below.
+      const filter =
+        participantId === undefined
+          ? ofThred
+          : { $and: [ofThred, { $or: [{ sourceId: participantId }, { to: participantId }, { sourceId: { $exists: false } }] }] };
+      const docs = await coll.find(filter).sort({ storedAt: 1 }).limit(limit).toArray();
+      const events = docs.map(fromDoc);
+      return participantId === undefined ? events : events.filter((e) => visibleTo(e, participantId));
     },
   };
 }

@@ -2,8 +2,9 @@
  * MongoDB access shared by the gateway and the activities (never imported by patterns/ or workflows/).
  * One `Store` per process; collections are created lazily by MongoDB, indexes by `ensureIndexes`.
  */
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { createEventStore } from './events';
+import { createDeliveries } from './deliveries';
 import { createThredStore, thredCollectionNames } from './threds';
 import { createThredLog } from './thred-log';
 import { createOutbox } from './outbox';
@@ -15,6 +16,7 @@ import { createParticipantStore } from './participants';
 import { createRefreshTokens } from './refresh-tokens';
 
 export type { StoredEvent } from './events';
+export type { Delivery } from './deliveries';
 export type { ThredRecord, ThredListQuery } from './threds';
 export type { ThredLogRecord } from './thred-log';
 export type { OutboxEntry } from './outbox';
@@ -29,6 +31,7 @@ export function createStore(db: Db) {
   return {
     db,
     events: createEventStore(db),
+    deliveries: createDeliveries(db),
     threds,
     thredLog: createThredLog(db),
     outbox: createOutbox(db),
@@ -58,8 +61,21 @@ export function createStore(db: Db) {
 
 export type Store = ReturnType<typeof createStore>;
 
+/**
+ * Every store call gives up in bounded time, so a frozen server (alive to TCP, silent to the protocol) cannot hold a
+ * request past the gateway's 10 s routing deadline: mongodb 6.22 ignores `timeoutMS`, so the bounds are per phase —
+ * finding a usable server, the handshake of a new connection (a stopped process still completes TCP connects from
+ * its listen backlog), and the wait for a reply on an open one. A legitimate Threds store call answers in
+ * milliseconds; the persistence agent's user queries use their own client.
+ */
+export const STORE_CLIENT_OPTIONS = {
+  serverSelectionTimeoutMS: 5000,
+  connectTimeoutMS: 5000,
+  socketTimeoutMS: 10_000,
+} as const satisfies MongoClientOptions;
+
 export async function openStore(url: string, dbName: string): Promise<{ store: Store; client: MongoClient }> {
-  const client = await MongoClient.connect(url, { serverSelectionTimeoutMS: 5000 });
+  const client = await MongoClient.connect(url, STORE_CLIENT_OPTIONS);
   const store = createStore(client.db(dbName));
   await store.ensureIndexes();
   return { store, client };

@@ -3,24 +3,20 @@
  * scale the persistence agent separately from `npm start`. No nodeType = every agent with an implementation.
  * Ctrl-C / SIGTERM stop polling and give in-flight calls the grace time to finish.
  */
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { openStore } from '../../store';
 import { loadDirectory } from '../../store/directory';
 import { installRuntime } from '../runtime';
 import { startAgentWorkers } from '../agents';
+import { connectWorkerTemporal } from '../worker';
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('Usage: threds agent [nodeType…]   run agents from agents.json (default: all with an implementation)');
-    return 0;
-  }
   const config = loadConfig();
   const directory = loadDirectory(config.configDir);
   const only = argv.filter((a) => !a.startsWith('-'));
   installRuntime(); // our SIGINT/SIGTERM handlers stop the agents; the runtime must not do it behind their back
   const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await connectWorkerTemporal(config);
   try {
     const agents = await startAgentWorkers({
       connection,

@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { connectTemporal } from '../../gateway/temporal-connection';
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import {
   portInUse,
@@ -20,7 +19,7 @@ import {
 import { openStore } from '../../store';
 import { loadDirectory } from '../../store/directory';
 import { engineSettings } from '../settings';
-import { createThredWorker } from '../worker';
+import { connectWorkerTemporal, createThredWorker } from '../worker';
 import { httpPusher } from '../../activities';
 import { internalToken } from '../internal-token';
 import { startGateway } from '../gateway';
@@ -80,9 +79,9 @@ export async function run(_argv: string[]): Promise<number> {
     // The demo (issue 7): participants with printed credentials, ContactInfo, uav_detect active. THREDS_DEMO=0 skips it.
     const demo = process.env.THREDS_DEMO === '0' ? { credentials: [] } : await seedDemo({ store, config });
 
-    const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+    const nativeConnection = await connectWorkerTemporal(config);
     stops.push(() => nativeConnection.close());
-    const connection = await connectTemporal(config.temporalAddress);
+    const connection = await connectTemporal(config.temporalAddress, config);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const token = internalToken(config.jwtSecret);

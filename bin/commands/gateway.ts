@@ -14,7 +14,7 @@ import { startGateway } from '../gateway';
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
   const { store, client: mongo } = await openStore(config.mongoUrl, config.mongoDb);
-  const connection = await connectTemporal(config.temporalAddress);
+  const connection = await connectTemporal(config.temporalAddress, config);
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const directory = loadDirectory(config.configDir);
   const gateway = await startGateway({

@@ -4,12 +4,14 @@
  * A demo and load source: posts `org.wt.sensor.detectionEvent` events (content.values { sensorId, latitude,
  * longitude }) to the gateway's POST /events as participant `--id`, with an access token minted from the configured
  * JWT secret, exactly as `threds token` mints it. Ctrl-C stops it; exit code 1 when no event was accepted.
+ * Usage text: COMMANDS in bin/threds.ts; bad arguments throw UsageError (exit 2).
  * Durations as everywhere in the CLI: 500ms, 5s, 1m (a bare number is ms).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { parseDuration, signAccessToken } from '../../gateway/tokens';
+import { UsageError } from '../usage';
 
 export function detectionEvent(opts: {
   id: string;
@@ -33,9 +35,6 @@ export function detectionEvent(opts: {
   };
 }
 
-const USAGE =
-  'Usage: threds sensor --id <participantId> [--interval 5s] [--count N] [--sensor-id sensor0] [--lat 51.5007] [--lon -0.1246] [--jitter 0] [--url http://localhost:3000] [--roles a,b]';
-
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
@@ -51,28 +50,20 @@ export async function run(argv: string[]): Promise<number> {
         jitter: { type: 'string', default: '0' },
         url: { type: 'string' },
         roles: { type: 'string', default: '' },
-        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
   } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const interval = parseDuration(values.interval);
-  if (interval === undefined) {
-    console.error(`--interval: not a duration: "${values.interval}" (use e.g. 500ms, 5s, 1m)\n${USAGE}`);
-    return 2;
-  }
+  if (interval === undefined)
+    throw new UsageError(`--interval: not a duration: "${values.interval}" (use e.g. 500ms, 5s, 1m)`);
   const count = values.count === undefined ? Infinity : Number(values.count);
   const [lat, lon, jitter] = [Number(values.lat), Number(values.lon), Number(values.jitter)];
-  if (!Number.isInteger(count) && count !== Infinity) throw new Error('--count must be an integer');
+  if (!Number.isInteger(count) && count !== Infinity) throw new UsageError('--count must be an integer');
   if (![lat, lon, jitter].every(Number.isFinite) || Math.abs(lat) > 90 || Math.abs(lon) > 180)
-    throw new Error('--lat/--lon/--jitter must be numbers (|lat| ≤ 90, |lon| ≤ 180)');
+    throw new UsageError('--lat/--lon/--jitter must be numbers (|lat| ≤ 90, |lon| ≤ 180)');
 
   const config = loadConfig();
   const url = (values.url ?? `http://localhost:${config.port}`).replace(/\/$/, '');

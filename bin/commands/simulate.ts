@@ -4,7 +4,7 @@
  *
  * events.json: an array of events (or `{ "events": [...], "agents": [...], "groups": {...}, "now": n }`).
  * Agents default to `org.wt.persistence` (nodeIds matching `org.wt.persistence*` must be listed to count).
- * Exit code: 0 ran, 1 pattern invalid, 2 usage or unreadable file.
+ * Exit code: 0 ran, 1 pattern invalid, 2 usage (UsageError; usage text in bin/threds.ts) or unreadable file.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -14,8 +14,7 @@ import {
   type SimulationTrace,
   type SimulateOptions,
 } from '../../patterns/index';
-
-const USAGE = 'usage: threds simulate <pattern.json> <events.json> [--json] [--agents nodeType,…] [--now ms]';
+import { UsageError } from '../usage';
 
 function option(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -92,8 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const files = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--agents' && argv[i - 1] !== '--now');
   const [patternFile, eventsFile] = files;
   if (patternFile === undefined || eventsFile === undefined || files.length > 2) {
-    console.error(USAGE);
-    return 2;
+    throw new UsageError('expected <pattern.json> <events.json>');
   }
   let pattern: unknown;
   let eventsDoc: unknown;

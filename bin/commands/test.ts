@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { projectRoot, stopAll, throwawayServers, type ServerProcess } from '../stack';
 
 export async function run(argv: string[]): Promise<number> {
+  // bin/threds.ts answers --help before a `--`; what follows the first `--` is vitest's (`threds test -- --help`).
+  const end = argv.indexOf('--');
+  const vitestArgs = end < 0 ? argv : [...argv.slice(0, end), ...argv.slice(end + 1)];
   const servers: ServerProcess[] = [];
   const env = { ...process.env };
   let tmp: string | undefined;
@@ -29,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     env.MONGO_URL = started.mongoUrl;
     env.TEMPORAL_NAMESPACE ??= 'default';
     return await new Promise<number>((resolve) => {
-      const vitest = spawn(process.execPath, [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...argv], {
+      const vitest = spawn(process.execPath, [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...vitestArgs], {
         cwd: projectRoot,
         env,
         stdio: 'inherit',

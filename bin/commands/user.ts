@@ -1,15 +1,20 @@
 /**
  * `threds user add <participantId> --password <pw> [--roles a,b] [--name "…"]`: creates or updates a participant who
  * can log in (POST /login). Roles given replace the stored ones; without --roles, existing roles are kept.
+ * Usage text: COMMANDS in bin/threds.ts; bad arguments throw UsageError (exit 2).
  */
 import { parseArgs } from 'node:util';
 import { hash } from '@node-rs/argon2';
 import { loadConfig } from '../config';
+import { UsageError } from '../usage';
 import { openStore } from '../../store';
 
-const USAGE = 'usage: threds user add <participantId> --password <pw> [--roles a,b] [--name "Display Name"]';
-
-export async function run(argv: string[]): Promise<number> {
+export function parseUserArgs(argv: string[]): {
+  participantId: string;
+  password: string;
+  roles?: string[];
+  name?: string;
+} {
   let parsed;
   try {
     parsed = parseArgs({
@@ -18,33 +23,51 @@ export async function run(argv: string[]): Promise<number> {
       options: { password: { type: 'string' }, roles: { type: 'string' }, name: { type: 'string' } },
     });
   } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
+    throw new UsageError((err as Error).message);
   }
   const [sub, participantId, ...extra] = parsed.positionals;
   const { password, roles, name } = parsed.values;
-  if (sub !== 'add' || !participantId || extra.length > 0 || !password) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (sub === undefined) throw new UsageError('missing subcommand (add)');
+  if (sub !== 'add') throw new UsageError(`unknown subcommand "${sub}"`);
+  if (!participantId) throw new UsageError('missing <participantId>');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (!password) throw new UsageError('missing --password');
+  return {
+    participantId,
+    password,
+    ...(roles !== undefined && { roles: splitRoles(roles) }),
+    ...(name !== undefined && { name }),
+  };
+}
+
+export const splitRoles = (text: string): string[] =>
+  text
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+
+export async function run(argv: string[]): Promise<number> {
+  const { participantId, password, roles, name } = parseUserArgs(argv);
   const config = loadConfig();
   const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
   try {
     const existed = (await store.participants.get(participantId)) !== null;
-    const roleList = roles === undefined ? undefined : roles.split(',').map((r) => r.trim()).filter(Boolean);
     await store.participants.upsert(
       {
         id: participantId,
         passwordHash: await hash(password),
-        ...(roleList && { roles: roleList }),
+        ...(roles && { roles }),
         ...(name !== undefined && { name }),
       },
       Date.now(),
     );
     // A new password ends the sessions the old one opened (refresh tokens; access tokens run out by themselves).
     if (existed) await store.refreshTokens.revokeParticipant(participantId);
-    const saved = await store.participants.get(participantId);
-    console.log(`${existed ? 'updated' : 'created'} participant ${participantId} (roles: ${saved?.roles.join(',') || 'none'})`);
+    // Records written before roles were always set (or by other tools) may lack the field: no roles.
+    const savedRoles = (await store.participants.get(participantId))?.roles ?? [];
+    console.log(
+      `${existed ? 'updated' : 'created'} participant ${participantId} (roles: ${savedRoles.join(',') || 'none'})`,
+    );
     return 0;
   } finally {
     await client.close();

@@ -1,11 +1,10 @@
 /**
  * `threds validate <pattern.json> [--json]` — prints the validation report of a pattern file.
- * Exit code: 0 valid (warnings allowed), 1 invalid, 2 usage or unreadable file.
+ * Exit code: 0 valid (warnings allowed), 1 invalid, 2 usage (UsageError; usage text in bin/threds.ts) or unreadable file.
  */
 import { readFile } from 'node:fs/promises';
 import { validatePattern } from '../../patterns/index';
-
-const USAGE = 'usage: threds validate <pattern.json> [--json]';
+import { UsageError } from '../usage';
 
 /** Runs the command; returns the process exit code (never calls process.exit). */
 export async function run(argv: string[]): Promise<number> {
@@ -13,8 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   const files = argv.filter((a) => !a.startsWith('--'));
   const file = files[0];
   if (file === undefined || files.length > 1) {
-    console.error(USAGE);
-    return 2;
+    throw new UsageError('expected one <pattern.json>');
   }
   let input: unknown;
   try {

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { Registry } from 'prom-client';
 import type { GatewayContext } from '../types';
 import { fail, type Detail } from '../errors';
 import { errors } from '../schemas';
@@ -64,8 +65,11 @@ const health: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       },
     },
     async (_req, reply) => {
-      reply.type(ctx.metrics.registry.contentType);
-      return ctx.metrics.registry.metrics();
+      // The router (shared by the apps of one process) counts in a registry of its own.
+      const router = ctx.deps.router.metrics as Registry | undefined;
+      const registry = router ? Registry.merge([ctx.metrics.registry, router]) : ctx.metrics.registry;
+      reply.type(registry.contentType);
+      return registry.metrics();
     },
   );
 };

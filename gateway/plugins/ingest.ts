@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { GatewayContext } from '../types';
 import { toErrorBody } from '../errors';
+import { eventProblem } from '../input-limits';
 import { BatchInSchema, EventInSchema, IngestResponseSchema, errors } from '../schemas';
 
 const isBatch = (v: unknown): v is { events: unknown } =>
@@ -33,6 +34,11 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
       // neither branch's field).
       validatorCompiler: ({ httpPart }) => (value: unknown) => {
         if (httpPart !== 'body') return { value };
+        const problem = isBatch(value) ? null : eventProblem(value);
+        if (problem) {
+          const error = { instancePath: problem.path, keyword: 'limit', message: problem.reason, params: {}, schemaPath: '' };
+          return { error: [error] as FastifySchemaValidationError[] };
+        }
         const check = isBatch(value) ? checkEnvelope : checkEvent;
         if (check.Check(value)) return { value };
         return { error: [...check.Errors(value)] as unknown as FastifySchemaValidationError[] };

@@ -2,9 +2,15 @@
  * WebSocket sessions, GET /ws (SPEC §9). Protocol:
  *   client `hello { token, since? }` (first frame, within helloTimeoutMs) → `welcome { participantId, sessionId }`,
  *   then the outbox since `since`, then live messages; client `event { event }` → `ack` or `error`;
- *   client `ping` → `pong` (application-level keep-alive for clients that cannot send protocol pings).
+ *   client `ping` → `pong` (application-level keep-alive for clients that cannot send protocol pings);
+ *   client `refresh { token }` → `refreshed { expiresAt }` (a fresh access token of the same participant).
+ * A session lives as long as its access token: `expiring { expiresAt }` is sent TOKEN_WARNING_MS before the
+ * expiry, and at the expiry the socket gets a TOKEN_EXPIRED error frame and is closed with 4401 — unless a refresh
+ * frame moved the expiry on. A refused refresh (invalid, expired, another participant's token) gets an error frame
+ * and leaves the session as it was.
  * Every bad frame gets an error frame; authentication failures close with 4401 after the error frame.
- * Frames of one socket are handled in order (an event that starts a thred is routed before a bound event after it).
+ * Frames of one socket are handled in order (an event that starts a thred is routed before a bound event after it),
+ * except refresh, which overtakes frames still waiting for routing so that a slow event cannot let the token lapse.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
@@ -12,7 +18,7 @@ import type { WebSocket, RawData } from 'ws';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { GatewayContext } from '../types';
-import type { Session } from '../session-hub';
+import { TokenClock, type Session } from '../session-hub';
 import type { Principal } from '../ingest';
 import { newEventId } from '../ingest';
 import { fail, summarize, toErrorBody, validationDetails, type ErrorBody } from '../errors';
@@ -20,6 +26,8 @@ import { fail, summarize, toErrorBody, validationDetails, type ErrorBody } from 
 export const WS_AUTH_FAILED = 4401;
 /** Closed because the participant opened more than sessionsPerParticipant sessions on this instance. */
 export const WS_TOO_MANY_SESSIONS = 4429;
+/** How long before its token's expiry a session is told (`expiring`), so the client can refresh in time. */
+export const TOKEN_WARNING_MS = 60_000;
 
 const HelloSchema = Type.Object({
   type: Type.Literal('hello'),
@@ -27,6 +35,17 @@ const HelloSchema = Type.Object({
   since: Type.Optional(Type.Number({ minimum: 0, description: 'ms since epoch: replay the outbox from here' })),
 });
 const checkHello = Compile(HelloSchema);
+const RefreshSchema = Type.Object({
+  type: Type.Literal('refresh'),
+  token: Type.String({ minLength: 1, description: 'a fresh access token of the same participant' }),
+});
+const checkRefresh = Compile(RefreshSchema);
+/** Longest part of a client's frame type echoed in an error message. */
+const ECHO_CHARS = 64;
+
+type Frame = Record<string, unknown> & { type: string };
+/** A frame read off the socket: a JSON object with a string type, or the error that answers it. */
+type Parsed = { frame: Frame } | { error: Error };
 const OUTBOX_PAGE = 1000;
 
 const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
@@ -45,6 +64,30 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   function refuse(socket: WebSocket, err: unknown): void {
     const body = sendError(socket, err);
     socket.close(WS_AUTH_FAILED, body.message.slice(0, 120));
+  }
+
+  /** A verified access token: who it is for and when it expires (ms; undefined for a token without `exp`). */
+  function authenticate(token: string): { principal: Principal; expiresAt: number | undefined } {
+    const principal = app.verifyAccessToken(token);
+    const exp = app.jwt.decode<{ exp?: unknown }>(token)?.exp;
+    return { principal, expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined };
+  }
+
+  function parseFrame(data: RawData, isBinary: boolean): Parsed {
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+    if (size > limits.frameBytes) return { error: fail('PAYLOAD_TOO_LARGE', `frame is larger than ${limits.frameBytes} bytes`) };
+    if (isBinary) return { error: fail('BAD_FRAME', 'frames must be JSON text') };
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      return { error: fail('INVALID_JSON', 'frame is not valid JSON') };
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { type?: unknown }).type !== 'string') {
+      const detail = { path: '/type', reason: 'is required' };
+      return { error: fail('BAD_FRAME', 'a frame is a JSON object with a string `type`', [detail]) };
+    }
+    return { frame: frame as Frame };
   }
 
   async function replay(s: Session, since: number): Promise<void> {
@@ -111,54 +154,88 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
           'Frames are JSON text. First frame within 5 s: { type: "hello", token, since? } → { type: "welcome", ' +
           'participantId, sessionId }, then { type: "message", message } for every outbox message with createdAt >= since, ' +
           'then live messages. { type: "event", event } → { type: "ack", eventId, thredIds, started, refused } or ' +
-          '{ type: "error", re, code, message, details }. Authentication failure or no hello: close code 4401.',
+          '{ type: "error", re, code, message, details }. { type: "refresh", token } (a fresh access token of the same ' +
+          'participant) → { type: "refreshed", expiresAt }, or an error frame with the session unchanged. ' +
+          '{ type: "expiring", expiresAt } comes 60 s before the access token expires; at the expiry the socket is closed ' +
+          'with 4401 unless a refresh came first. Authentication failure or no hello: close code 4401. ' +
+          'A frame over 4× the frame limit: close code 1009.',
       },
     },
     (socket, _req) => {
       let session: Session | undefined;
+      let principal: Principal | undefined;
       let authenticating = false;
       let isClosed = false;
       let chain: Promise<unknown> = Promise.resolve();
       const helloTimer = setTimeout(() => {
         if (!session && !authenticating) refuse(socket, fail('UNAUTHORIZED', `no hello frame within ${limits.helloTimeoutMs} ms`));
       }, limits.helloTimeoutMs);
+      const clock = new TokenClock(ctx.now, TOKEN_WARNING_MS, {
+        warn: (expiresAt) => send(socket, { type: 'expiring', expiresAt }),
+        expire: () => refuse(socket, fail('TOKEN_EXPIRED', 'access token has expired; send a refresh frame with a fresh token before expiresAt')),
+      });
       socket.on('close', () => {
         isClosed = true;
         clearTimeout(helloTimer);
+        clock.disarm();
+      });
+      // Replaces @fastify/websocket's listener, which logs every socket error at level error and terminates the
+      // socket: a client's protocol violation (a frame over maxPayload, invalid UTF-8) is the client's fault, and ws
+      // is already closing the socket with the code that says why (1009, 1007) — terminating could cut that frame off.
+      socket.removeAllListeners('error');
+      socket.on('error', (err: Error & { code?: unknown }) => {
+        if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+          return void app.log.info({ code: err.code, reason: err.message }, 'WebSocket closed: client protocol error');
+        }
+        app.log.error({ err }, 'WebSocket error');
+        socket.terminate();
       });
 
-      async function onFrame(data: RawData, isBinary: boolean): Promise<void> {
-        const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
-        if (size > limits.frameBytes) return void sendError(socket, fail('PAYLOAD_TOO_LARGE', `frame is larger than ${limits.frameBytes} bytes`));
-        if (isBinary) return void sendError(socket, fail('BAD_FRAME', 'frames must be JSON text'));
-        let frame: unknown;
+      function refresh(frame: Frame): void {
+        if (!checkRefresh.Check(frame)) {
+          const details = validationDetails([...checkRefresh.Errors(frame)]);
+          return void sendError(socket, fail('VALIDATION', summarize('invalid refresh frame', details), details));
+        }
+        let next: ReturnType<typeof authenticate>;
         try {
-          frame = JSON.parse(data.toString());
-        } catch {
-          return void sendError(socket, fail('INVALID_JSON', 'frame is not valid JSON'));
+          next = authenticate(frame.token);
+        } catch (err) {
+          return void sendError(socket, err); // the current token still holds until its own expiry
         }
-        const type = (frame as { type?: unknown } | null)?.type;
-        if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof type !== 'string') {
-          const detail = { path: '/type', reason: 'is required' };
-          return void sendError(socket, fail('BAD_FRAME', 'a frame is a JSON object with a string `type`', [detail]));
+        if (next.principal.id !== principal!.id) {
+          const message = `the token is for participant ${next.principal.id}, this session belongs to ${principal!.id}`;
+          return void sendError(socket, fail('TOKEN_PARTICIPANT_MISMATCH', message, [{ path: '/token', reason: 'must be for the session participant' }]));
         }
+        // The new token's roles apply from now on (a role change takes effect at the next refresh, as over HTTP).
+        principal = next.principal;
+        clock.arm(next.expiresAt);
+        send(socket, { type: 'refreshed', ...(next.expiresAt !== undefined && { expiresAt: next.expiresAt }) });
+      }
+
+      async function onFrame(parsed: Parsed): Promise<void> {
+        if ('error' in parsed) return void sendError(socket, parsed.error);
+        const { frame } = parsed;
+        const { type } = frame;
 
         if (!session) {
-          if (type !== 'hello') return refuse(socket, fail('UNAUTHORIZED', `the first frame must be hello, got "${type}"`));
+          if (type !== 'hello') {
+            return refuse(socket, fail('UNAUTHORIZED', `the first frame must be hello, got "${type.slice(0, ECHO_CHARS)}"`));
+          }
           if (!checkHello.Check(frame)) {
             const details = validationDetails([...checkHello.Errors(frame)]);
             return refuse(socket, fail('UNAUTHORIZED', summarize('invalid hello', details), details));
           }
-          let principal: Principal;
+          let auth: ReturnType<typeof authenticate>;
           try {
-            principal = app.verifyAccessToken(frame.token);
+            auth = authenticate(frame.token);
           } catch (err) {
             return refuse(socket, err);
           }
           authenticating = true;
           clearTimeout(helloTimer);
-          session = (await open(socket, principal, frame.since, () => isClosed)) ?? undefined;
-          (socket as WebSocket & { principal?: Principal }).principal = principal;
+          principal = auth.principal;
+          session = (await open(socket, auth.principal, frame.since, () => isClosed)) ?? undefined;
+          if (session) clock.arm(auth.expiresAt);
           return;
         }
 
@@ -172,9 +249,8 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
             // Assign the id here, so even a refused event's error frame carries `re`.
             const event = 'id' in raw ? raw : { ...raw, id: newEventId() };
             const re = typeof (event as { id?: unknown }).id === 'string' ? (event as { id: string }).id : undefined;
-            const principal = (socket as WebSocket & { principal?: Principal }).principal!;
             try {
-              const r = await ctx.ingest.ingest(event, principal);
+              const r = await ctx.ingest.ingest(event, principal!);
               return send(socket, { type: 'ack', eventId: r.eventId, thredIds: r.thredIds, started: r.started, refused: r.refused });
             } catch (err) {
               const body = sendError(socket, err, re);
@@ -182,6 +258,8 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
               return;
             }
           }
+          case 'refresh':
+            return refresh(frame);
           case 'ping':
             return send(socket, { type: 'pong' });
           case 'hello':
@@ -189,14 +267,18 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
           default:
             return void sendError(
               socket,
-              fail('BAD_FRAME', `unknown frame type "${type}" (expected event or ping)`, [{ path: '/type', reason: 'must be one of "event", "ping"' }]),
+              fail('BAD_FRAME', `unknown frame type "${type.slice(0, ECHO_CHARS)}" (expected event, refresh or ping)`, [
+                { path: '/type', reason: 'must be one of "event", "refresh", "ping"' },
+              ]),
             );
         }
       }
 
       socket.on('message', (data, isBinary) => {
+        const parsed = parseFrame(data, isBinary);
+        if (session && 'frame' in parsed && parsed.frame.type === 'refresh') return refresh(parsed.frame);
         chain = chain
-          .then(() => onFrame(data, isBinary))
+          .then(() => onFrame(parsed))
           .catch((err: unknown) => {
             app.log.error({ err }, 'WebSocket frame handling failed');
             sendError(socket, err);

@@ -1,7 +1,8 @@
 /**
  * Thred reads (SPEC §8): list, one thred, its events, its transition log — from the store's read model.
- * Participants see the threds they participate in (store.threds `participants`); admins see all. Someone else's
- * thred answers 404, exactly like a missing one, so ids cannot be probed.
+ * Participants see the threds they participate in (store.threds `participants`), and of a thred's events only those
+ * they sent or received; admins see all. Someone else's thred answers 404, exactly like a missing one, so ids cannot
+ * be probed.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -94,7 +95,10 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     {
       schema: {
         tags: ['threds'],
-        summary: "The thred's events, inbound and outbound, in storage order",
+        summary: "The thred's events, inbound and outbound, in storage order (participants: those they sent or received)",
+        description:
+          'Admins see every event of the thred. A participant sees, as on the original platform, only the events it ' +
+          'sent (source.id) and those addressed to it (an outbound event whose resolved recipients include it).',
         security,
         params: ThredIdParams,
         response: { 200: Type.Object({ events: Type.Array(StoredEventSchema) }), ...errors(401, 404) },
@@ -102,7 +106,8 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     },
     async (req) => {
       await readable(req, req.params.id);
-      const events = await store.events.forThred(req.params.id);
+      const viewer = req.principal.admin ? undefined : req.principal.id;
+      const events = await store.events.forThred(req.params.id, undefined, viewer);
       return {
         events: events.map((e) => ({ event: e.event, direction: e.direction, ...(e.to && { to: e.to }), storedAt: e.storedAt })),
       };

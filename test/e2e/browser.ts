@@ -1,9 +1,9 @@
 /**
- * Headless Debian Chromium driven by playwright-core, for the console's end-to-end tests. The browser comes from
- * `scripts/install-browser.sh` (apt-get install chromium) — test tools' own browser downloads do not work here.
+ * Headless Debian Chromium driven by playwright-core, for the console's end-to-end tests. The browser is installed by
+ * the set-up step before any test runs (scripts/ensure-setup.mjs → scripts/install-browser.sh, apt-get install
+ * chromium) — test tools' own browser downloads do not work here. This file only finds it.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../../bin/stack';
@@ -12,10 +12,18 @@ export const CHROMIUM = process.env.THREDS_CHROMIUM ?? '/usr/bin/chromium';
 export const artifactsDir = join(projectRoot, 'test-results', 'e2e');
 
 export function ensureBrowser(): void {
-  if (existsSync(CHROMIUM)) return;
-  execFileSync('bash', [join(projectRoot, 'scripts', 'install-browser.sh')], { stdio: 'inherit', timeout: 600_000 });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after scripts/install-browser.sh`);
+  try {
+    accessSync(CHROMIUM, constants.X_OK);
+  } catch {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the e2e suite needs it. Run the set-up step (npm run setup, or ` +
+        'bash scripts/install-browser.sh as root), or set THREDS_CHROMIUM to a Chromium binary.',
+    );
+  }
 }
+
+// Checked when the suite loads, before its beforeAll starts a stack that a missing browser would leave running.
+ensureBrowser();
 
 export interface TestBrowser {
   browser: Browser;

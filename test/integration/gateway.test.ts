@@ -351,8 +351,8 @@ describe('WebSocket frames', () => {
     expect(await error()).toEqual({
       type: 'error',
       code: 'THREDS_ERR_BAD_FRAME',
-      message: 'unknown frame type "shout" (expected event or ping)',
-      details: [{ path: '/type', reason: 'must be one of "event", "ping"' }],
+      message: 'unknown frame type "shout" (expected event, refresh or ping)',
+      details: [{ path: '/type', reason: 'must be one of "event", "refresh", "ping"' }],
     });
     ws.send([1, 2]);
     expect(await error()).toMatchObject({ code: 'THREDS_ERR_BAD_FRAME', details: [{ path: '/type', reason: 'is required' }] });

@@ -234,6 +234,7 @@ describe('thred engine', () => {
     const allStored = () =>
       waitFor(async () => (await Promise.all(bound.map((b) => e.store.events.get(b.id)))).every(Boolean), 'stored');
     const client = {
+      withDeadline: <R>(deadline: number | Date, fn: () => Promise<R>) => e.s.client.withDeadline(deadline, fn),
       workflow: {
         getHandle: (id: string) => ({
           signal: async (...args: Parameters<ReturnType<typeof e.s.client.workflow.getHandle>['signal']>) => {

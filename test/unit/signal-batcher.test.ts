@@ -60,4 +60,52 @@ describe('signal batcher (group commit per thred)', () => {
     await Promise.all(all);
     expect(calls.map((c) => c.ids)).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
   });
+
+  it('sends each batch under the latest deadline of its own callers, not the first caller\'s', async () => {
+    const seen: { ids: string[]; deadline: number | undefined; finish: () => void }[] = [];
+    const b = createSignalBatcher(
+      (_thredId, events, deadline) =>
+        new Promise<void>((resolve) => seen.push({ ids: events.map((e) => e.id), deadline, finish: resolve })),
+    );
+    const a = b.signal('t1', ev('a'), 1_000);
+    const later = [b.signal('t1', ev('b'), 5_000), b.signal('t1', ev('c'), 3_000)];
+    seen[0]!.finish();
+    await a;
+    await Promise.resolve();
+    const none = b.signal('t1', ev('d')); // no deadline: its batch has none either
+    seen[1]!.finish();
+    await Promise.all(later);
+    await Promise.resolve();
+    seen[2]!.finish();
+    await none;
+    expect(seen.map((s) => [s.ids, s.deadline])).toEqual([
+      [['a'], 1_000],
+      [['b', 'c'], 5_000],
+      [['d'], undefined],
+    ]);
+  });
+
+  it('resolves callers once the after-send step settled, without holding up the next batch', async () => {
+    const { calls, send } = deferredSend();
+    const recorded: string[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const b = createSignalBatcher(send, async (_thredId, events) => {
+      recorded.push(events.map((e) => e.id));
+      if (recorded.length === 1) await held;
+      else throw new Error('store down'); // a failed record does not fail a delivered event
+    });
+    let aDone = false;
+    const a = b.signal('t1', ev('a')).then(() => (aDone = true));
+    const bb = b.signal('t1', ev('b'));
+    calls[0]!.finish();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls.map((c) => c.ids)).toEqual([['a'], ['b']]); // sent while a's record is still pending
+    expect(aDone).toBe(false);
+    calls[1]!.finish();
+    await bb;
+    release();
+    await a;
+    expect(recorded).toEqual([['a'], ['b']]);
+  });
 });

@@ -3,7 +3,7 @@
  * message time seen, kept in localStorage per participant), dedupe by message id, reconnect with capped exponential
  * backoff (the server replays what was missed since `since`), and events sent as frames answered by ack/error.
  */
-import { Api, ApiRequestError } from './api';
+import { Api, ApiRequestError, jwtClaims } from './api';
 import type { Message, ServerFrame, ThredsEvent } from './types';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
@@ -185,6 +185,12 @@ export class Live {
       this.on.problem('The server sent a frame that is not JSON.');
       return;
     }
+    // The server warns before the access token expires (then closes with 4401): hand it a fresh token in time.
+    const warning = frame as { type: string; expiresAt?: unknown };
+    if (warning.type === 'expiring' && this.ws && typeof warning.expiresAt === 'number') {
+      void this.renew(this.ws, warning.expiresAt);
+      return;
+    }
     switch (frame.type) {
       case 'welcome':
         this.attempt = 0;
@@ -219,6 +225,15 @@ export class Live {
       default:
         return;
     }
+  }
+
+  /** Sends the socket a `refresh` frame with a token that outlives `expiresAt`, refreshing the session if needed. */
+  private async renew(ws: WebSocket, expiresAt: number): Promise<void> {
+    const exp = (jwtClaims(this.api.session?.accessToken ?? '').exp ?? 0) * 1000;
+    // Another call may have refreshed already; if refreshing fails, the 4401 at expiry leads to the login.
+    if (exp <= expiresAt && !(await this.api.refresh())) return;
+    const token = this.api.session?.accessToken;
+    if (token && this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'refresh', token }));
   }
 
   /** Sends an event over the socket (or POST /events when offline); resolves with the ack, rejects with the error. */
