@@ -5,10 +5,21 @@
  * agents) as supervised children with prefixed log lines. The binaries come from scripts/install-tools.sh.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, portInUse, projectRoot, toolsBin, waitForMongo, waitForTemporal, type ServerProcess } from './stack';
 import { connectTemporal } from '../gateway/temporal-connection';
@@ -113,10 +124,14 @@ export async function postgresBinDir(env: NodeJS.ProcessEnv = process.env): Prom
   }
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(debian, v, 'bin')));
   }
-  const found = candidates.find((dir) => ['initdb', 'pg_ctl', 'postgres', 'psql'].every((b) => existsSync(join(dir, b))));
+  const found = candidates.find((dir) =>
+    ['initdb', 'pg_ctl', 'postgres', 'psql'].every((b) => existsSync(join(dir, b))),
+  );
   if (!found) {
     throw new Error(
       'PostgreSQL server binaries (initdb, pg_ctl) not found: run `npm run setup` (installs PostgreSQL when missing) ' +
@@ -157,6 +172,15 @@ async function runAsPrefix(): Promise<{ prefix: string[]; uid?: number; gid?: nu
 
 const DB_USER = 'threds';
 
+/** `dir`'s parent folders, up to the root. */
+function ancestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(resolve(dir)); ; d = dirname(d)) {
+    out.push(d);
+    if (dirname(d) === d) return out;
+  }
+}
+
 /** Starts (initialising on first use) a PostgreSQL server in `<dir>/data` on 127.0.0.1:port, TCP only. */
 export async function startPostgres(opts: { dir: string; port: number }): Promise<Postgres> {
   const bin = await postgresBinDir();
@@ -173,6 +197,10 @@ export async function startPostgres(opts: { dir: string; port: number }): Promis
   if (uid !== undefined) {
     chmodSync(opts.dir, 0o755);
     chownSync(opts.dir, uid, gid!);
+    const blocked = ancestors(opts.dir).find((d) => (statSync(d).mode & 0o001) === 0);
+    if (blocked) {
+      throw new Error(`PostgreSQL runs as ${prefix[2]}, which cannot enter ${blocked} (mode ${(statSync(blocked).mode & 0o777).toString(8)}): chmod o+x it, or use another data folder`);
+    }
   }
   if (!existsSync(join(data, 'PG_VERSION'))) {
     rmSync(data, { recursive: true, force: true });
@@ -186,7 +214,16 @@ export async function startPostgres(opts: { dir: string; port: number }): Promis
     }
     try {
       await asUser('initdb', [
-        '-D', data, '-U', DB_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-instructions',
+        '-D',
+        data,
+        '-U',
+        DB_USER,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--no-locale',
+        '--no-instructions',
       ]);
     } catch (err) {
       const e = err as { stderr?: string; message: string };
@@ -225,9 +262,13 @@ export async function startPostgres(opts: { dir: string; port: number }): Promis
   }
   const psql = async (db: string, sql: string) =>
     (
-      await run(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(opts.port), '-U', DB_USER, '-d', db, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], {
-        env: { ...process.env, PGPASSWORD: password },
-      })
+      await run(
+        join(bin, 'psql'),
+        ['-h', '127.0.0.1', '-p', String(opts.port), '-U', DB_USER, '-d', db, '-v', 'ON_ERROR_STOP=1', '-tAc', sql],
+        {
+          env: { ...process.env, PGPASSWORD: password },
+        },
+      )
     ).stdout.trim();
   return {
     port: opts.port,
@@ -262,7 +303,20 @@ export async function setupTemporalSchemas(pg: Postgres): Promise<void> {
     [TEMPORAL_DB, 'temporal'],
     [TEMPORAL_VISIBILITY_DB, 'visibility'],
   ] as const) {
-    const base = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pg.port), '-u', pg.user, '--pw', pg.password, '--db', db];
+    const base = [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      '127.0.0.1',
+      '-p',
+      String(pg.port),
+      '-u',
+      pg.user,
+      '--pw',
+      pg.password,
+      '--db',
+      db,
+    ];
     const hasVersion = await pg.psql(db, "SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version'");
     try {
       if (hasVersion !== '1') await run(sqlTool, [...base, 'setup-schema', '-v', '0.0']);
@@ -286,7 +340,12 @@ export interface TemporalServerTls {
 const yamlString = (s: string) => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
 
 /** The server's config file (Temporal's config/development-postgres12.yaml, trimmed, with our ports). */
-export function temporalServerConfig(ports: ClusterPorts, pg: Postgres, dynamicConfigFile: string, tls?: TemporalServerTls): string {
+export function temporalServerConfig(
+  ports: ClusterPorts,
+  pg: Postgres,
+  dynamicConfigFile: string,
+  tls?: TemporalServerTls,
+): string {
   const store = (db: string, conns: number) => `      sql:
         pluginName: postgres12
         databaseName: ${db}
@@ -386,12 +445,20 @@ function launch(name: string, cmd: string, args: string[], logDir: string): Serv
   return { name, child, logFile };
 }
 
-export function startTemporalServer(opts: { dir: string; ports: ClusterPorts; pg: Postgres; logDir: string; tls?: TemporalServerTls }): ServerProcess {
+export function startTemporalServer(opts: {
+  dir: string;
+  ports: ClusterPorts;
+  pg: Postgres;
+  logDir: string;
+  tls?: TemporalServerTls;
+}): ServerProcess {
   const configDir = join(opts.dir, 'config');
   mkdirSync(configDir, { recursive: true });
   const dynamic = join(opts.dir, 'dynamicconfig.yaml');
   if (!existsSync(dynamic)) writeFileSync(dynamic, DYNAMIC_CONFIG);
-  writeFileSync(join(configDir, 'threds.yaml'), temporalServerConfig(opts.ports, opts.pg, dynamic, opts.tls), { mode: 0o600 });
+  writeFileSync(join(configDir, 'threds.yaml'), temporalServerConfig(opts.ports, opts.pg, dynamic, opts.tls), {
+    mode: 0o600,
+  });
   return launch(
     'temporal-server',
     tool('temporal-server'),
@@ -400,7 +467,13 @@ export function startTemporalServer(opts: { dir: string; ports: ClusterPorts; pg
   );
 }
 
-export function startTemporalUi(opts: { dir: string; ports: ClusterPorts; namespace: string; logDir: string; tlsCa?: string }): ServerProcess {
+export function startTemporalUi(opts: {
+  dir: string;
+  ports: ClusterPorts;
+  namespace: string;
+  logDir: string;
+  tlsCa?: string;
+}): ServerProcess {
   const configDir = join(opts.dir, 'config');
   mkdirSync(configDir, { recursive: true });
   writeFileSync(
@@ -416,7 +489,12 @@ cors:
   cookieInsecure: true
 ${opts.tlsCa ? `tls:\n  caFile: ${yamlString(opts.tlsCa)}\n  serverName: localhost\n` : ''}`,
   );
-  return launch('temporal-ui', tool('temporal-ui-server'), ['--root', opts.dir, '--config', 'config', '--env', 'threds', 'start'], opts.logDir);
+  return launch(
+    'temporal-ui',
+    tool('temporal-ui-server'),
+    ['--root', opts.dir, '--config', 'config', '--env', 'threds', 'start'],
+    opts.logDir,
+  );
 }
 
 export function startFerretPostgres(opts: { dir: string; port: number; pg: Postgres; logDir: string }): ServerProcess {
@@ -437,11 +515,18 @@ export function startFerretPostgres(opts: { dir: string; port: number; pg: Postg
   );
 }
 
-export async function waitForHttp(url: string, timeoutMs = 60_000, server?: { child: ChildProcess; logFile?: string }): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs = 60_000,
+  server?: { child: ChildProcess; logFile?: string },
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
-    if (server && server.child.exitCode !== null) throw new Error(`${url}: process exited with ${server.child.exitCode}${server.logFile ? `; see ${server.logFile}` : ''}`);
+    if (server && server.child.exitCode !== null)
+      throw new Error(
+        `${url}: process exited with ${server.child.exitCode}${server.logFile ? `; see ${server.logFile}` : ''}`,
+      );
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
@@ -493,7 +578,13 @@ export async function startClusterServers(opts: {
     await ensureDatabases(pg, [TEMPORAL_DB, TEMPORAL_VISIBILITY_DB, FERRETDB_DB]);
     log('Temporal schemas (temporal-sql-tool setup-schema / update-schema)');
     await setupTemporalSchemas(pg);
-    const temporal = startTemporalServer({ dir: join(opts.dir, 'temporal'), ports: opts.ports, pg, logDir, ...(opts.tls && { tls: opts.tls }) });
+    const temporal = startTemporalServer({
+      dir: join(opts.dir, 'temporal'),
+      ports: opts.ports,
+      pg,
+      logDir,
+      ...(opts.tls && { tls: opts.tls }),
+    });
     processes.push(temporal);
     const ferret = startFerretPostgres({ dir: join(opts.dir, 'ferretdb'), port: opts.ports.mongo, pg, logDir });
     processes.push(ferret);
@@ -507,12 +598,28 @@ export async function startClusterServers(opts: {
     let ui: ServerProcess | undefined;
     let uiUrl: string | undefined;
     if (opts.ui !== false) {
-      ui = startTemporalUi({ dir: join(opts.dir, 'ui'), ports: opts.ports, namespace: opts.namespace, logDir, ...(opts.tls && { tlsCa: opts.tls.clientCa ?? opts.tls.cert }) });
+      ui = startTemporalUi({
+        dir: join(opts.dir, 'ui'),
+        ports: opts.ports,
+        namespace: opts.namespace,
+        logDir,
+        ...(opts.tls && { tlsCa: opts.tls.clientCa ?? opts.tls.cert }),
+      });
       processes.push(ui);
       uiUrl = `http://127.0.0.1:${opts.ports.ui}`;
       await waitForHttp(uiUrl, 30_000, ui);
     }
-    return { pg, temporal, ferret, temporalAddress, mongoUrl, logDir, stop, ...(ui && { ui }), ...(uiUrl && { uiUrl }) };
+    return {
+      pg,
+      temporal,
+      ferret,
+      temporalAddress,
+      mongoUrl,
+      logDir,
+      stop,
+      ...(ui && { ui }),
+      ...(uiUrl && { uiUrl }),
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -524,7 +631,8 @@ async function waitForTlsPort(port: number, server: ServerProcess): Promise<void
   const { connect } = await import('node:net');
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (server.child.exitCode !== null) throw new Error(`temporal-server exited with ${server.child.exitCode}; see ${server.logFile}`);
+    if (server.child.exitCode !== null)
+      throw new Error(`temporal-server exited with ${server.child.exitCode}; see ${server.logFile}`);
     const ok = await new Promise<boolean>((r) => {
       const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
       s.on('error', () => r(false));
@@ -536,7 +644,10 @@ async function waitForTlsPort(port: number, server: ServerProcess): Promise<void
 }
 
 /** SIGTERM in reverse start order, SIGKILL after the grace time. */
-export async function stopProcesses(processes: { name: string; child: ChildProcess }[], graceMs = 15_000): Promise<void> {
+export async function stopProcesses(
+  processes: { name: string; child: ChildProcess }[],
+  graceMs = 15_000,
+): Promise<void> {
   for (const p of [...processes].reverse()) {
     if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
     const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
@@ -590,7 +701,11 @@ export function startThredsProcess(spec: ThredsProcessSpec, log: (name: string, 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once('exit', (code, signal) => r({ code, signal })),
   );
-  const readiness = spec.readyUrl ? waitForHttp(spec.readyUrl, 120_000) : spec.readyLine ? lineReady : Promise.resolve();
+  const readiness = spec.readyUrl
+    ? waitForHttp(spec.readyUrl, 120_000)
+    : spec.readyLine
+      ? lineReady
+      : Promise.resolve();
   const ready = Promise.race([
     readiness,
     exited.then(({ code, signal }) => {
@@ -622,6 +737,8 @@ export interface ClusterOptions {
   /** Output of servers' start-up and of every Threds process, by name (`cluster`, `gateway-1`, …). */
   log: (name: string, line: string) => void;
   tls?: TemporalServerTls;
+  /** Servers already running (from startClusterServers): the Threds processes join them, and stop() stops them too. */
+  servers?: ClusterServers;
 }
 
 export interface Cluster {
@@ -645,14 +762,16 @@ export interface Cluster {
  */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const say = (line: string) => opts.log('cluster', line);
-  const servers = await startClusterServers({
-    dir: opts.dir,
-    ports: opts.ports,
-    namespace: opts.config.temporalNamespace,
-    log: say,
-    ...(opts.ui !== undefined && { ui: opts.ui }),
-    ...(opts.tls && { tls: opts.tls }),
-  });
+  const servers =
+    opts.servers ??
+    (await startClusterServers({
+      dir: opts.dir,
+      ports: opts.ports,
+      namespace: opts.config.temporalNamespace,
+      log: say,
+      ...(opts.ui !== undefined && { ui: opts.ui }),
+      ...(opts.tls && { tls: opts.tls }),
+    }));
   const processes = new Map<string, ThredsProcess>();
   const order: string[] = [];
   const waiters = new Map<string, ((p: ThredsProcess) => void)[]>();
@@ -668,7 +787,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const connection = await connectTemporal(config.temporalAddress, config);
     const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
     try {
-      await setupThreds({ connection, namespace: config.temporalNamespace, retentionMs: retentionMs(config), store, config, log: (l) => say(`setup: ${l}`) });
+      await setupThreds({
+        connection,
+        namespace: config.temporalNamespace,
+        retentionMs: retentionMs(config),
+        store,
+        config,
+        log: (l) => say(`setup: ${l}`),
+      });
       if (opts.demo) {
         const demo = await seedDemo({ store, config });
         demoCredentials.push(...formatCredentials(demo.credentials, Boolean(config.adminPassword)));
@@ -733,7 +859,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
             if (!stopping) launchSupervised(spec);
           }, 500);
         } else {
-          say(`${spec.name} exited (${how})${wasReady ? '' : ' before it was ready; not restarted (see its lines above)'}`);
+          say(
+            `${spec.name} exited (${how})${wasReady ? '' : ' before it was ready; not restarted (see its lines above)'}`,
+          );
         }
       });
       return p;
@@ -746,7 +874,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     results.forEach((r, i) => {
       const name = specs[i]!.name;
       // An agent whose implementation lacks options exits at start (its log says why): the rest of the cluster runs.
-      if (r.status === 'rejected' && !name.startsWith('agent-')) throw new Error(`${name} did not start: ${String(r.reason)}`);
+      if (r.status === 'rejected' && !name.startsWith('agent-'))
+        throw new Error(`${name} did not start: ${String(r.reason)}`);
     });
     return {
       servers,

@@ -30,6 +30,7 @@ export function connectWorkerTemporal(config: TemporalSecurity & { temporalAddre
 /** proto temporal.api.enums.v1.IndexedValueType; @temporalio/proto is not a dependency of ours. */
 const INDEXED_VALUE_TYPE_KEYWORD = 2;
 const INVALID_ARGUMENT = 3;
+const NOT_FOUND = 5;
 const PERMISSION_DENIED = 7;
 const UNIMPLEMENTED = 12;
 
@@ -65,17 +66,23 @@ export class SearchAttributesMissing extends Error {
   constructor(
     readonly namespace: string,
     readonly missing: string[],
+    { namespaceMissing = false }: { namespaceMissing?: boolean } = {},
   ) {
     super(
-      `namespace "${namespace}" lacks the search attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
-        `(Keyword) that threds keep current: run \`npx threds setup\` against this cluster once, then start the worker again`,
+      (namespaceMissing
+        ? `namespace "${namespace}" does not exist`
+        : `namespace "${namespace}" lacks the search attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (Keyword) that threds keep current`) +
+        ': run `npx threds setup` against this cluster once, then start the worker again',
     );
   }
 }
 
 export async function createThredWorker(opts: ThredWorkerOptions): Promise<Worker> {
   // Without them every thred's first workflow task would fail and retry forever; refusing here names the fix.
-  const missing = await missingSearchAttributes(opts.connection, opts.namespace);
+  const missing = await missingSearchAttributes(opts.connection, opts.namespace).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== NOT_FOUND) throw err;
+    throw new SearchAttributesMissing(opts.namespace, [...THRED_SEARCH_ATTRIBUTES], { namespaceMissing: true });
+  });
   if (missing.length > 0) throw new SearchAttributesMissing(opts.namespace, missing);
   return Worker.create({
     connection: opts.connection,
