@@ -9,6 +9,7 @@ import createError, { type FastifyError, type FastifyErrorConstructor } from '@f
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ReportItemSchema } from '../patterns/schema';
+import { isStoreUnreachable } from '../store/errors';
 import { RouteError } from './routing';
 
 export const ErrorBodySchema = Type.Object(
@@ -117,7 +118,7 @@ const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE *
 export function isUnavailable(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 5) return false;
   const e = err as { name?: string; code?: unknown; cause?: unknown; message?: string };
-  if (e.name && MONGO_UNAVAILABLE.test(e.name)) return true;
+  if (isStoreUnreachable(err) || (e.name && MONGO_UNAVAILABLE.test(e.name))) return true;
   if (e.name === 'ServiceError' || e.name === 'TransportError') {
     return typeof e.code !== 'number' || GRPC_UNAVAILABLE.has(e.code) || isUnavailable(e.cause, depth + 1);
   }

@@ -1,4 +1,13 @@
-import type { Collection, Document, OptionalUnlessRequiredId } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  type Collection,
+  type Document,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 
 /** MongoDB's duplicate-key error: the idempotent writes of this folder treat it as "already done". */
 export function isDuplicateKey(err: unknown): boolean {
@@ -25,4 +34,22 @@ export async function insertOnce<T extends Document>(coll: Collection<T>, docs: 
     if (!onlyDuplicates) throw err;
     return false;
   }
+}
+
+/**
+ * True when `err` says the store could not be reached — a network error or timeout, a pool cleared after one, no
+ * selectable server, a closed client — also when the driver wrapped it in a bulk write's error (insertMany cut off by
+ * the connection), which carries the cause as its errorResponse.
+ */
+export function isStoreUnreachable(err: unknown, depth = 0): boolean {
+  if (depth > 3) return false;
+  if (
+    err instanceof MongoNetworkError ||
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoNotConnectedError ||
+    err instanceof MongoTopologyClosedError
+  ) {
+    return true;
+  }
+  return err instanceof MongoBulkWriteError && isStoreUnreachable((err as { errorResponse?: unknown }).errorResponse, depth + 1);
 }
