@@ -31,6 +31,11 @@ import { first202After, record, summaryTable, writeFigures, type CaseFigures } f
 const here = dirname(fileURLToPath(import.meta.url));
 /** After a fault ends, the first 202 must come within this (the gateway recovers by itself, promptly). */
 const RECOVERY_BOUND_MS = 5_000;
+/**
+ * After a Temporal restart the gateway must be back within about a second (its gRPC reconnect back-off is capped at
+ * 1 s). With gRPC's default back-off (growing to 4–7 s between tries after a 12 s outage) this measured 2–10 s.
+ */
+const TEMPORAL_RECOVERY_BOUND_MS = 1_500;
 /** Work time of a slow agent task: long enough to kill a process while it runs. */
 const AGENT_WORK_MS = 3_000;
 /**
@@ -100,7 +105,7 @@ function assertContract(
   f: CaseFigures,
   outcome: Outcome,
   tally: Tally,
-  { outage = false, recoveryBound = true }: { outage?: boolean; recoveryBound?: boolean } = {},
+  { outage = false, recoveryBound = true, recoveryMs = RECOVERY_BOUND_MS }: { outage?: boolean; recoveryBound?: boolean; recoveryMs?: number } = {},
 ): void {
   expect.soft(outcome.lost, 'acknowledged events lost').toEqual([]);
   expect.soft(outcome.dup, 'events applied twice').toEqual([]);
@@ -115,7 +120,7 @@ function assertContract(
   }
   if (recoveryBound) {
     expect.soft(f.recoverMs, 'recovered by itself').not.toBeNull();
-    expect.soft(f.recoverMs ?? Infinity, `first 202 within ${RECOVERY_BOUND_MS} ms of the fault's end`).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    expect.soft(f.recoverMs ?? Infinity, `first 202 within ${recoveryMs} ms of the fault's end`).toBeLessThanOrEqual(recoveryMs);
   }
 }
 
@@ -444,7 +449,7 @@ it('d. Temporal server SIGKILLed and restarted on its data file during traffic',
     ready503: r.ready503,
     ready200: r.ready200,
   });
-  assertContract(f, run.outcome, run.tally, { outage: true });
+  assertContract(f, run.outcome, run.tally, { outage: true, recoveryMs: TEMPORAL_RECOVERY_BOUND_MS });
   expect.soft(r.ready503, '/ready answers 503 while Temporal is down').toBeGreaterThan(0);
   expect.soft(r.ready200, '/ready never answers 200 while Temporal is down').toBe(0);
   expect.soft(r.readyHangs, '/ready never hangs').toBe(0);
