@@ -2,7 +2,12 @@
 // fault suite found the bulk-insert case: a network error during insertMany arrives wrapped in MongoBulkWriteError.
 import { describe, expect, it } from 'vitest';
 import { MongoBulkWriteError, MongoNetworkError, MongoNetworkTimeoutError, MongoServerError } from 'mongodb';
-import { PoolClearedError } from 'mongodb/lib/cmap/errors';
+import { createRequire } from 'node:module';
+
+// The driver's pool error is thrown to callers but not exported from its entry point (nor typed).
+const { PoolClearedError } = createRequire(import.meta.url)('mongodb/lib/cmap/errors') as {
+  PoolClearedError: new (pool: { address: string; serverError?: Error }) => Error;
+};
 import { isUnavailable, toErrorBody } from '../../gateway/errors';
 
 // The driver's own bulk result is not exported as a value; the error only keeps it.
@@ -10,7 +15,7 @@ const emptyResult = () => ({ insertedCount: 0 }) as never;
 
 describe('store errors → 503', () => {
   const timedOut = new MongoNetworkTimeoutError('connection 23 to 127.0.0.1:42621 timed out');
-  const cleared = new PoolClearedError({ address: '127.0.0.1:42621', serverError: new MongoNetworkError('connect ECONNREFUSED') } as never);
+  const cleared = new PoolClearedError({ address: '127.0.0.1:42621', serverError: new MongoNetworkError('connect ECONNREFUSED') });
 
   it.each([
     ['a network timeout inside a bulk insert', new MongoBulkWriteError(timedOut, emptyResult())],
