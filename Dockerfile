@@ -32,6 +32,7 @@ COPY --from=build /app/config ./config
 COPY --from=build /app/gateway ./gateway
 COPY --from=build /app/patterns ./patterns
 COPY --from=build /app/store ./store
+COPY --from=build /app/telemetry ./telemetry
 COPY --from=build /app/workflows ./workflows
 COPY --from=build /app/web/build.ts ./web/build.ts
 COPY --from=build /app/web/dist ./web/dist

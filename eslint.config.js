@@ -49,6 +49,26 @@ export default tseslint.config(
             restrict(['@temporalio/activity', '@temporalio/client', '@temporalio/worker', 'mongodb', 'fastify', 'ws', 'pino'], 'Workflows only sequence: no I/O.'),
             restrict(['**/gateway/**', '**/store/**', '**/bin/**'], 'Workflows import patterns/ and activity types only.'),
             { group: ['**/activities/**'], allowTypeImports: true, message: 'Import activity types only (import type).' },
+            {
+              group: ['**/telemetry/**', '!**/telemetry/trace-context', '!**/telemetry/sinks'],
+              message: 'Workflows report through sinks: of telemetry/, only the pure trace-context and the sink types.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Bundled into the workflow: as deterministic as workflow code.
+    files: ['telemetry/trace-context.ts', 'telemetry/sinks.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            restrict(nodeBuiltins, 'Bundled into workflows: no Node built-ins.'),
+            restrict(['@opentelemetry/*', 'prom-client', 'pino', '@temporalio/worker', '@temporalio/client'], 'Bundled into workflows: no I/O.'),
+            restrict(['**/gateway/**', '**/store/**', '**/bin/**', '**/activities/**'], 'Bundled into workflows: pure helpers only.'),
           ],
         },
       ],

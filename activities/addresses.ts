@@ -1,11 +1,11 @@
 /**
  * Address resolution (SPEC §5): publish `to` entries → participant ids. The meaning of each address is
  * patterns/addresses.ts's (the same rule validation and rendering use); this module adds what needs I/O: live
- * sessions, role holders. Agent addresses never reach here (the core turns them into agent calls). Duplicates are
+ * sessions, role holders (`$admins`: holders of role admin with a live session). Agent addresses never reach here (the core turns them into agent calls). Duplicates are
  * removed; an address that resolves to nobody (an unknown group, `*` in a pattern without broadcastAllowed) is
  * reported so the caller logs it.
  */
-import { classifyAddress } from '../patterns/addresses';
+import { ADMIN_ROLE, classifyAddress } from '../patterns/addresses';
 
 export interface AddressBook {
   thredParticipants: string[];
@@ -47,6 +47,11 @@ export async function resolveAddresses(to: string[], book: AddressBook): Promise
       case 'all':
         (await book.live()).forEach((p) => out.add(p));
         break;
+      case 'admins': {
+        const live = new Set(await book.live());
+        (await book.withRole(ADMIN_ROLE)).filter((p) => live.has(p)).forEach((p) => out.add(p));
+        break;
+      }
       case 'group': {
         // Own properties only: `$constructor` must not find Object.prototype's.
         const members = Object.hasOwn(book.groups, a.name) ? book.groups[a.name]! : await book.withRole(a.name);

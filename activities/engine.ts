@@ -7,11 +7,13 @@
  * event ids, so a re-run after a crash writes nothing twice.
  */
 import { Context } from '@temporalio/activity';
-import type { ErrorEffect, Message, Pattern, ThredLogEffect, ThredState } from '../patterns';
+import type { ErrorEffect, Message, Pattern, ThredLogEffect, ThredState, ThredsEvent } from '../patterns';
+import type { OutboundOrigin } from '../store/events';
 import type { Store } from '../store';
 import type { Directory } from '../store/directory';
 import { resolveAddresses } from './addresses';
 import { planPushes, type Pusher } from './delivery';
+import { adminNotices } from './admin-notices';
 
 export interface StepBatch {
   thredId: string;
@@ -37,6 +39,10 @@ export interface StepRecord {
   /** Requests to agents (stored as outbound events; the call itself is an activity on the agent's queue). */
   agentMessages: Message[];
   deadLetters: { message: Message; nodeType: string; error: string }[];
+  /** Inbound events no router stored (agent replies): stored with the step that took them. */
+  inbound?: ThredsEvent[];
+  /** The step's span (telemetry/trace-context.ts) when the event it handled carried a trace. */
+  traceparent?: string;
 }
 
 export interface SpawnAdmission {
@@ -85,7 +91,7 @@ export function createEngineActivities(deps: EngineDeps) {
 
   return {
     async recordSteps({ thredId, pattern, steps, unboundBefore }: StepBatch): Promise<StepResult> {
-      const resolved: { message: Message; recipients: string[]; time: number }[] = [];
+      const resolved: { message: Message; recipients: string[]; time: number; origin?: OutboundOrigin }[] = [];
       const recipients = new Set<string>();
       const writes: Promise<unknown>[] = [];
       for (const rec of steps) {
@@ -97,10 +103,10 @@ export function createEngineActivities(deps: EngineDeps) {
           live: () => store.sessions.liveParticipants(),
           agentIds,
         };
-        for (const { message } of rec.messages) {
+        for (const [ordinal, { message }] of rec.messages.entries()) {
           const { ids, unknown, reasons } = await resolveAddresses(message.to, book);
           if (unknown.length > 0) log('addresses resolve to nobody', { thredId, unknown, reasons });
-          resolved.push({ message: { ...message, to: ids }, recipients: ids, time: rec.time });
+          resolved.push({ message: { ...message, to: ids }, recipients: ids, time: rec.time, origin: { step: rec.step, ordinal } });
           ids.forEach((id) => recipients.add(id));
         }
         // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
@@ -113,8 +119,14 @@ export function createEngineActivities(deps: EngineDeps) {
             time: rec.time,
           });
         }
+        // Step errors and dead letters also reach the admins online (rate-limited per thred).
+        const notices = await adminNotices({ store, thredId, pattern, time: rec.time, errors: rec.errors, deadLetters: rec.deadLetters, book });
+        resolved.push(...notices);
         writes.push(
-          ...rec.agentMessages.map((m) => store.events.saveOutbound(m.event, m.to, rec.time)),
+          ...rec.agentMessages.map((m, i) =>
+            store.events.saveOutbound(m.event, m.to, rec.time, { step: rec.step, ordinal: rec.messages.length + i }),
+          ),
+          ...(rec.inbound ?? []).map((event) => store.events.saveInbound(event, rec.time)),
           ...rec.deadLetters.map((d) =>
             store.deadLetters.add({
               _id: d.message.id,
@@ -128,7 +140,7 @@ export function createEngineActivities(deps: EngineDeps) {
         );
       }
       writes.push(
-        ...resolved.map(({ message, recipients: to, time }) => store.events.saveOutbound(message.event, to, time)),
+        ...resolved.map(({ message, recipients: to, time, origin }) => store.events.saveOutbound(message.event, to, time, origin)),
         ...resolved.map(({ message, recipients: to, time }) => store.outbox.add(message, to, time)),
         store.thredLog.append(
           steps.flatMap((rec) =>

@@ -11,6 +11,7 @@ import type { AgentConfig, Directory } from '../store/directory';
 import { createAgentActivities } from '../activities/agents/runtime';
 import { loadImplementation } from '../activities/agents/load';
 import { AgentNotConfigured, type AgentImplementation } from '../activities/agents/types';
+import { agentTelemetry } from '../telemetry/agent';
 
 export interface AgentWorkersOptions {
   connection: NativeConnection;
@@ -79,6 +80,7 @@ export async function startAgentWorkers(opts: AgentWorkersOptions): Promise<Agen
         namespace: opts.namespace,
         taskQueue,
         activities: createAgentActivities(impl, init),
+        interceptors: { activity: [agentTelemetry(config.nodeType)] },
         maxConcurrentActivityTaskExecutions: config.concurrency ?? 10,
         // Long tasks get this long to finish (or notice cancellation) on shutdown.
         shutdownGraceTime: '10s',

@@ -19,6 +19,7 @@ function hashSources(): string {
   };
   walk(join(projectRoot, 'workflows'));
   walk(join(projectRoot, 'patterns'));
+  walk(join(projectRoot, 'telemetry')); // the workflow imports its trace helpers and sink types
   h.update(readFileSync(join(projectRoot, 'package-lock.json')));
   return h.digest('hex').slice(0, 16);
 }

@@ -7,6 +7,13 @@
  */
 import { UsageError } from './usage';
 
+/** Shared by the ops commands' help (kept here: --help must not load a command module). */
+const OPS_HELP = [
+  'Connection: --url (THREDS_URL, default http://localhost:3000); auth: --token (THREDS_TOKEN), or --user <id> with',
+  '--password (THREDS_PASSWORD) to log in (POST /login). --json prints the JSON the gateway answered.',
+  'Exit codes: 0 done, 1 the gateway refused or failed (its error on stderr), 2 bad arguments.',
+];
+
 export interface CommandInfo {
   /** The synopsis after `threds `. */
   usage: string;
@@ -80,6 +87,42 @@ export const COMMANDS: Record<string, CommandInfo> = {
   validate: {
     usage: 'validate <pattern.json> [--json]',
     summary: 'print the validation report of a pattern (exit 1: invalid)',
+  },
+  diagram: {
+    usage: 'diagram <pattern.json>',
+    summary: 'print the pattern as a Mermaid stateDiagram-v2 (exit 1: invalid)',
+  },
+  cover: {
+    usage: 'cover <pattern.json> [--out dir] [--json]',
+    summary: 'generate event sequences taking every transition, run them in the simulator, print coverage',
+    details: [
+      '--out dir writes dir/path-N/events.json (input for threds simulate); --json prints the whole report.',
+      'Exit codes: 0 every transition covered, 1 some not (each printed with the condition that stopped it) or invalid.',
+    ],
+  },
+  // Ops commands: through the gateway's HTTP API only (bin/commands/ops-client.ts).
+  threds: {
+    usage:
+      'threds list [--pattern P] [--status S] [--reaction R] [--limit N] | show <thredId> | ' +
+      'terminate|reset|transition <thredId…|--query Q|--pattern P --status S --reaction R> [--to …] [--reason R] ' +
+      '[--reapply-exclude signals,updates] [--dry-run] [--wait] | batch <batchId> [--wait]',
+    summary: 'list, show, terminate, reset and transition threds through the gateway (one by one, or a batch)',
+    details: [
+      'transition --to <reaction>; reset --to last|first|<event id> (default last). Ids act one by one; --query (a',
+      'Temporal visibility query) or --pattern/--status/--reaction start one batch (POST /threds/batch); --dry-run',
+      'prints what it would select, --wait follows it to the end (exit 1 if any thred failed).',
+      ...OPS_HELP,
+    ],
+  },
+  'dead-letters': {
+    usage: 'dead-letters list [--limit N] | retry <id> | delete <id>',
+    summary: "agent messages whose retries ran out: list, re-deliver once, delete (through the gateway)",
+    details: OPS_HELP,
+  },
+  patterns: {
+    usage: 'patterns list | get <id> | put <pattern.json> [--id id] | validate <pattern.json> | versions <id>',
+    summary: 'pattern administration through the gateway (validate: exit 1 when invalid)',
+    details: OPS_HELP,
   },
 };
 

@@ -11,6 +11,7 @@ import { THREDS_TASK_QUEUE } from '../workflows/messages';
 import { temporalSecurityOptions, type TemporalSecurity } from '../gateway/temporal-connection';
 import { workflowBundle } from './bundle';
 import { THRED_SEARCH_ATTRIBUTES } from './stack';
+import { thredWorkerTelemetry } from '../telemetry/worker';
 
 export interface ThredWorkerOptions {
   connection: NativeConnection;
@@ -84,6 +85,7 @@ export async function createThredWorker(opts: ThredWorkerOptions): Promise<Worke
     throw new SearchAttributesMissing(opts.namespace, [...THRED_SEARCH_ATTRIBUTES], { namespaceMissing: true });
   });
   if (missing.length > 0) throw new SearchAttributesMissing(opts.namespace, missing);
+  const telemetry = thredWorkerTelemetry(opts.store);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -92,8 +94,10 @@ export async function createThredWorker(opts: ThredWorkerOptions): Promise<Worke
     activities: createActivities({
       store: opts.store,
       directory: opts.directory,
-      ...(opts.push && { push: opts.push }),
+      ...(opts.push && { push: telemetry.tracedPusher(opts.push) }),
     }),
+    sinks: telemetry.sinks,
+    interceptors: telemetry.interceptors,
     // Bounded: idle threds need no cache (an event to an evicted thred replays its short, continued-as-new history).
     // The bench measured ~0.5 GB RSS for a worker holding 300 threds with 10,000 idle threds started.
     maxCachedWorkflows: opts.maxCachedWorkflows ?? Number(process.env.THREDS_MAX_CACHED_WORKFLOWS ?? 300),

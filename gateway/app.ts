@@ -14,19 +14,25 @@ import { fail, installErrorHandlers, toErrorBody } from './errors';
 import { installBodyParsers, MAX_PARAM_LENGTH } from './input-limits';
 import { createMetrics } from './metrics';
 import { createIngest } from './ingest';
+import { flushTracing, initTracing } from '../telemetry/tracing';
 import { SessionHub } from './session-hub';
+import { createControl } from './control';
 import authPlugin from './plugins/auth';
 import ingestPlugin from './plugins/ingest';
 import sessionsPlugin from './plugins/sessions';
 import thredsPlugin from './plugins/threds';
 import adminPlugin from './plugins/admin';
+import batchPlugin from './plugins/batch';
+import deadLettersPlugin from './plugins/dead-letters';
 import patternsPlugin from './plugins/patterns';
+import replayPlugin from './plugins/replay';
 import healthPlugin from './plugins/health';
 import deliveryPlugin from './plugins/delivery';
 
 export type { GatewayDeps, GatewayLimits } from './types';
 
 export function buildApp(deps: GatewayDeps): FastifyInstance {
+  initTracing('threds-gateway'); // once per process, and only with OTEL_EXPORTER_OTLP_ENDPOINT set (SPEC §13)
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const now = deps.now ?? Date.now;
   const app = Fastify({
@@ -53,19 +59,30 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   installBodyParsers(app);
 
   const metrics = createMetrics();
+  const hub = new SessionHub(metrics);
+  const control = createControl({ deps, hub, limits, now, log: app.log });
+  app.addHook('onReady', async () => control.start());
+  app.addHook('preClose', async () => control.close());
+  app.addHook('onClose', async () => flushTracing()); // the last requests' spans leave before the process does
+  app.addHook('onResponse', async (req, reply) => {
+    // The route template keeps the label set bounded (unmatched URLs count as one).
+    metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
   const ctx: GatewayContext = {
     deps,
     limits,
     metrics,
     now,
-    hub: new SessionHub(metrics),
+    hub,
     ingest: createIngest({
+      control,
       router: deps.router,
       client: deps.client,
       metrics,
       maxEventBytes: limits.bodyBytes,
       routeTimeoutMs: limits.routeTimeoutMs,
       now,
+      log: app.log,
     }),
   };
 
@@ -110,7 +127,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   void app.register(sessionsPlugin, ctx);
   void app.register(thredsPlugin, ctx);
   void app.register(adminPlugin, ctx);
+  void app.register(batchPlugin, ctx);
+  void app.register(deadLettersPlugin, ctx);
   void app.register(patternsPlugin, ctx);
+  void app.register(replayPlugin, ctx);
   void app.register(deliveryPlugin, ctx);
   return app;
 }

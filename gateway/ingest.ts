@@ -12,6 +12,8 @@ import { EventInSchema, type EventIn } from './schemas';
 import { fail, summarize, toErrorBody, validationDetails } from './errors';
 import { eventProblem } from './input-limits';
 import type { GatewayMetrics } from './metrics';
+import { traceIdOf, traceOf, withTrace } from '../telemetry/trace-context';
+import { SpanKind, endSpan, startSpan, traceparentOf, withSpan } from '../telemetry/tracing';
 
 export interface Principal {
   id: string;
@@ -32,6 +34,10 @@ export function createIngest(opts: {
   /** Deadline of the Temporal and store calls one event makes; past it the client gets 503 and may retry by id. */
   routeTimeoutMs: number;
   now: () => number;
+  /** One line per routed event with `eventId`, `thredIds`, `traceId` (the fields every process logs). */
+  log?: { info(fields: object, msg: string): void };
+  /** Control events (SPEC §14) go here instead of to the router (gateway/control). */
+  control?: { handles(event: ThredsEvent): boolean; handle(event: ThredsEvent, principal: Principal): Promise<RouteResult> };
 }) {
   const { router, metrics } = opts;
 
@@ -58,20 +64,54 @@ export function createIngest(opts: {
     };
   }
 
+  /** Pattern matches by pattern: a started thred's id is `<patternId>_<eventId>` (SPEC §10). */
+  function countStarts(event: ThredsEvent, result: RouteResult): void {
+    const suffix = `_${event.id}`;
+    for (const thredId of result.started) {
+      metrics.patternMatches.inc({ pattern: thredId.endsWith(suffix) ? thredId.slice(0, -suffix.length) : thredId });
+    }
+    for (const r of result.refused) metrics.patternRefusals.inc({ pattern: r.patternId, code: String(r.code) });
+  }
+
   return {
     prepare,
-    /** Validates, stores and routes one event. */
-    async ingest(raw: unknown, principal: Principal): Promise<RouteResult> {
+    /**
+     * Validates, stores and routes one event. `trace.traceparent` (the HTTP header) or else the event's own
+     * `trace.traceparent` is the parent of its trace (SPEC §13); the stored event carries the gateway's span.
+     */
+    async ingest(raw: unknown, principal: Principal, trace: { traceparent?: string } = {}): Promise<RouteResult> {
       metrics.eventsReceived.inc();
       const stop = metrics.routingSeconds.startTimer();
+      let span: ReturnType<typeof startSpan>;
       try {
-        const event = prepare(raw, principal);
+        let event = prepare(raw, principal);
+        const parent = traceOf({ trace }) ?? traceOf(event);
+        span = startSpan(`ingest ${event.type}`, {
+          parent,
+          kind: SpanKind.SERVER,
+          attributes: { 'threds.event_id': event.id, ...(event.thredId && { 'threds.thred_id': event.thredId }) },
+        });
+        // Without tracing a caller's traceparent still travels on, so the messages carry its trace id.
+        const carried = span ? traceparentOf(span) : parent;
+        if (carried) event = withTrace(event, carried);
+        if (opts.control?.handles(event)) {
+          const handled = await opts.control.handle(event, principal);
+          metrics.eventsAccepted.inc();
+          endSpan(span);
+          return handled;
+        }
         // One deadline for every Temporal and store call of the event: past it 503, and the client retries by id.
-        const result = await router.route(event, { deadline: Date.now() + opts.routeTimeoutMs });
+        const routed = event;
+        const result = await withSpan(span, () => router.route(routed, { deadline: Date.now() + opts.routeTimeoutMs }));
         metrics.eventsAccepted.inc();
+        countStarts(routed, result);
+        opts.log?.info({ eventId: routed.id, thredIds: result.thredIds, traceId: traceIdOf(routed) }, 'event routed');
+        span?.setAttributes({ 'threds.thred_ids': result.thredIds, 'threds.started': result.started });
+        endSpan(span);
         return result;
       } catch (err) {
         metrics.eventsRejected.inc({ reason: toErrorBody(err).code });
+        endSpan(span, err);
         throw err;
       } finally {
         stop();

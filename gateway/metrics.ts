@@ -21,6 +21,24 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    httpRequests: new Counter({
+      name: 'threds_http_requests_total',
+      help: 'HTTP responses by method, route template (never the raw URL) and status code',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers,
+    }),
+    patternMatches: new Counter({
+      name: 'threds_pattern_matches_total',
+      help: 'Threds started by unbound events, by pattern',
+      labelNames: ['pattern'] as const,
+      registers,
+    }),
+    patternRefusals: new Counter({
+      name: 'threds_pattern_refusals_total',
+      help: 'Thred starts refused (instance limits, start test errors), by pattern and SPEC §7 code',
+      labelNames: ['pattern', 'code'] as const,
+      registers,
+    }),
     sessions: new Gauge({ name: 'threds_ws_sessions', help: 'Live WebSocket sessions on this instance', registers }),
     deliveries: new Counter({ name: 'threds_deliveries_total', help: 'Messages written to a WebSocket', registers }),
     deliveryFailures: new Counter({

@@ -121,6 +121,7 @@ export const ResetBodySchema = Type.Object({
     }),
   ),
 });
+export type ResetBody = Static<typeof ResetBodySchema>;
 export const ResetResponseSchema = Type.Object({ thredId: Type.String(), runId: Type.String(), resetEventId: Type.Number() });
 
 /** Patterns are validated by validatePattern (400 with its report), so the route only requires a JSON object. */

@@ -26,6 +26,10 @@ export interface GatewayLimits {
   helloTimeoutMs: number;
   /** Deadline of the Temporal calls routing one event makes (then 503). */
   routeTimeoutMs: number;
+  /** A watchThreds subscription lapses this long after its start or last renew (SPEC §14: 60 s). */
+  watchTtlMs: number;
+  /** How often a gateway holding a watcher's session looks for changed threds. */
+  watchPollMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -37,6 +41,8 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   heartbeatMs: 30_000,
   helloTimeoutMs: 5_000,
   routeTimeoutMs: 10_000,
+  watchTtlMs: 60_000,
+  watchPollMs: 1_000,
 };
 
 export interface GatewayDeps {

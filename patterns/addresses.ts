@@ -12,6 +12,8 @@ export type AddressKind =
   | { kind: 'thred' }
   /** Every participant with a live session. */
   | { kind: 'all' }
+  /** Holders of role `admin` with a live session (step errors and dead letters reach them this way too). */
+  | { kind: 'admins' }
   /** Members of the group `name`, or, when there is no such group, the holders of role `name`. */
   | { kind: 'group'; name: string }
   /** A participant id or an agent address. */
@@ -22,12 +24,18 @@ export type AddressKind =
 export const STAR_WITHOUT_BROADCAST =
   "'*' means $all only when broadcastAllowed is true; without it, it resolves to nobody (and is logged)";
 
+/** Reserved like `$thred` and `$all`: a group of that name in the sessions model is not consulted. */
+export const ADMINS_ADDRESS = '$admins';
+/** The role whose live holders `$admins` names. */
+export const ADMIN_ROLE = 'admin';
+
 /** What `address` means in a pattern whose `broadcastAllowed` is as given. */
 export function classifyAddress(input: string, broadcastAllowed: boolean): AddressKind {
   // `@` is spelling only: `@x` means whatever `$x` means, reserved names included (`@all` is `$all`).
   const address = input.startsWith('@') ? `$${input.slice(1)}` : input;
   if (address === '$thred') return { kind: 'thred' };
   if (address === '$all') return { kind: 'all' };
+  if (address === ADMINS_ADDRESS) return { kind: 'admins' };
   if (address === '*') return broadcastAllowed ? { kind: 'all' } : { kind: 'nobody', reason: STAR_WITHOUT_BROADCAST };
   if (address.startsWith('$')) {
     const name = address.slice(1);
@@ -49,6 +57,8 @@ export function canonicalAddress(address: string, broadcastAllowed: boolean): st
       return '$thred';
     case 'all':
       return '$all';
+    case 'admins':
+      return ADMINS_ADDRESS;
     case 'group':
       return `$${a.name}`;
     case 'id':

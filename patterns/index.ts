@@ -7,6 +7,9 @@ export { agentFor, DEFAULT_MAX_CHAIN_STEPS } from './machine';
 export { startsThred, matchStart, admitStart, type StartMatch } from './match';
 export { validatePattern, type ValidationReport } from './validate';
 export { simulate, type SimulationTrace, type SimulationStep, type SimulateOptions } from './simulate';
+export { patternDiagram, visitedReactions, type DiagramOptions } from './diagram';
+export { patternEdges, type PatternEdge } from './transitions';
+export { cover, coverageLine, type CoverReport, type CoverOptions } from './cover';
 export {
   compileExpression,
   checkExpression,

@@ -12,6 +12,7 @@ import type {
   EventSchema,
   EventSourceSchema,
   ExpirySchema,
+  LookBackSchema,
   MessageSchema,
   MessageSendEffectSchema,
   PatternSchema,
@@ -44,6 +45,7 @@ export type Publish = Static<typeof PublishSchema>;
 export type Transition = Static<typeof TransitionSchema>;
 export type Spawn = Static<typeof SpawnSchema>;
 export type Expiry = Static<typeof ExpirySchema>;
+export type LookBack = Static<typeof LookBackSchema>;
 
 export type ThredState = Static<typeof ThredStateSchema>;
 export type ThredStatus = ThredState['status'];

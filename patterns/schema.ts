@@ -147,6 +147,17 @@ export const ExpirySchema = Type.Object({
   transition: Type.Optional(TransitionSchema),
 });
 
+/** Longest look-back window: a week (the read scans the thred's and its participants' events of that span). */
+export const LOOK_BACK_MAX_MS = 7 * 24 * 3_600_000;
+
+/**
+ * On entering the reaction, stored events of the last `interval` ms that the thred has not handled (bound to it, or
+ * unbound from its participants) are offered to it, oldest first, before new events (SPEC §15 "Look-back").
+ */
+export const LookBackSchema = Type.Object({
+  interval: Type.Integer({ minimum: 1, maximum: LOOK_BACK_MAX_MS, description: 'ms before entering the reaction' }),
+});
+
 export const ReactionSchema = Type.Object({
   /** Defaults to `<pattern name>_<index>` during normalization. */
   name: Type.Optional(Type.String({ minLength: 1 })),
@@ -154,6 +165,7 @@ export const ReactionSchema = Type.Object({
   allowedSources: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
   allowUnboundEvents: Type.Optional(Type.Boolean()),
   expiry: Type.Optional(ExpirySchema),
+  lookBack: Type.Optional(LookBackSchema),
   permissions: Type.Optional(Type.Unknown()),
   condition: ConditionSchema,
 });

@@ -10,7 +10,10 @@
  * - `re: "$outIds.<publishName>"` in an input event is replaced by the id the thred stored under that name,
  *   so agent replies can be written before the ids are known;
  * - plain recipient ids, `$group` members (from `opts.groups`) and `$thred` become participants as the
- *   workflow would record them; agents never do.
+ *   workflow would record them; agents never do;
+ * - look-back (`reaction.lookBack`): on entering such a reaction, earlier inputs that arrived within the window and
+ *   that no step matched or failed on (events bound to the thred, or unbound from its participants — e.g. ones that
+ *   came before the thred started) are delivered again, oldest first, before the next input (note `look-back …`).
  */
 import { initialEffects, react, start, expire, addParticipants, agentFor } from './machine';
 import { matchStart } from './match';
@@ -24,6 +27,14 @@ export interface SimulateOptions {
   groups?: Record<string, string[]>;
   agents?: AgentAddress[];
   maxChainSteps?: number;
+  /** When an event arrived, if not its `time` (what-if replay: when the store received it). */
+  arrival?: (event: ThredsEvent) => number | undefined;
+  /** Rewrites an event just before it is delivered (what-if replay maps ids of the real thred to the simulation's). */
+  beforeDeliver?: (event: ThredsEvent, trace: SimulationTrace) => ThredsEvent;
+  /** Only this event may start the thred; earlier ones are kept for look-back (what-if replay: the creating event). */
+  startEventId?: string;
+  /** The simulated thred's id (default `<patternId>_<eventId>`; what-if replay: the real thred's). */
+  thredId?: string;
 }
 
 /** An input event, or a pure clock advance (lets expiry timers fire). */
@@ -169,8 +180,77 @@ export async function simulate(
         effects: step.effects,
         ...(step.error !== undefined && { error: step.error }),
       });
+      await lookBackIfDue();
       timers.sort((a, b) => a.dueAt - b.dueAt);
     }
+  };
+
+  // Look-back (SPEC §15): every event taken so far with the time it arrived, and the ids the thred handled
+  // (a matched or failed step); the generation of the entry last looked back for.
+  const arrived: { event: ThredsEvent; at: number }[] = [];
+  const handled = new Set<string>();
+  const offering = new Set<string>();
+  let lookedBack = 0;
+  const noteHandled = (effects: Effect[]): void => {
+    for (const e of effects) {
+      if (e.type === 'thred.log' && (e.kind === 'matched' || e.kind === 'error') && e.eventId !== undefined) {
+        handled.add(e.eventId);
+      }
+    }
+  };
+
+  /** On entering a reaction with `lookBack`, offers the window's unhandled events again, oldest first. */
+  const lookBackIfDue = async (): Promise<void> => {
+    const current = state;
+    if (current === null || current.status !== 'active' || current.reactionGeneration === lookedBack) return;
+    const interval = p.reactions.find((r) => r.name === current.reaction)?.lookBack?.interval;
+    if (interval === undefined) return;
+    lookedBack = current.reactionGeneration;
+    const since = current.reactionEnteredAt - interval;
+    const offered = arrived.filter(
+      ({ event, at }) =>
+        at >= since &&
+        !handled.has(event.id) &&
+        !offering.has(event.id) &&
+        (event.thredId === current.thredId || current.participants.includes(event.source.id)),
+    );
+    offered.forEach(({ event }) => offering.add(event.id));
+    for (const { event } of offered) {
+      offering.delete(event.id);
+      if (state?.status !== 'active') break;
+      await deliver(event, `look-back (arrived ${clock - (arrived.find((a) => a.event === event)?.at ?? clock)} ms before)`);
+    }
+  };
+
+  /** One event to the running thred (the simulator binds it), then a look-back when it entered such a reaction. */
+  const deliver = async (input: ThredsEvent, note?: string): Promise<void> => {
+    const current = state as ThredState;
+    let event = input;
+    const outRef = typeof event.re === 'string' ? /^\$outIds\.(.+)$/.exec(event.re) : null;
+    if (outRef !== null) {
+      const id = current.outIds[outRef[1] as string];
+      event = id !== undefined ? { ...event, re: id } : event;
+    }
+    const bound = event.thredId === undefined && note !== undefined ? event : { ...event, thredId: current.thredId };
+    const step = await react(p, current, bound, ctxAt(clock));
+    state = afterStep(step, clock);
+    noteHandled(step.effects);
+    record({
+      kind: 'event',
+      time: clock,
+      event: bound,
+      started: false,
+      matched: step.matched,
+      reaction: matchedReaction(step),
+      from: current.reaction,
+      to: state.reaction,
+      status: state.status,
+      state,
+      effects: step.effects,
+      ...(step.error !== undefined && { error: step.error }),
+      ...(note !== undefined && { note }),
+    });
+    await lookBackIfDue();
   };
 
   for (const input of events) {
@@ -180,12 +260,17 @@ export async function simulate(
       continue;
     }
     let event = normalizeEvent(input);
-    const time = Math.max(clock, event.time ?? clock);
+    const time = Math.max(clock, opts.arrival?.(event) ?? event.time ?? clock);
     await fireTimersUntil(time);
     clock = time;
+    if (opts.beforeDeliver !== undefined) event = opts.beforeDeliver(event, trace);
     if (state === null) {
-      const m = await matchStart(p, event, ctxAt(clock));
+      const m =
+        opts.startEventId !== undefined && event.id !== opts.startEventId
+          ? { starts: false }
+          : await matchStart(p, event, ctxAt(clock));
       if (!m.starts) {
+        arrived.push({ event, at: clock });
         record({
           kind: 'event',
           time: clock,
@@ -203,15 +288,17 @@ export async function simulate(
         });
         continue;
       }
-      const thredId = `${p.id}_${event.id}`;
+      const thredId = opts.thredId ?? `${p.id}_${event.id}`;
       trace.thredId = thredId;
       const ctx = ctxAt(clock);
       const fresh = start(p, thredId, ctx);
       const first = initialEffects(p, fresh);
       const bound = { ...event, thredId };
+      arrived.push({ event: bound, at: clock });
       const step = await react(p, fresh, bound, ctx);
       const effects = [...first, ...step.effects];
       state = afterStep({ ...step, effects }, clock);
+      noteHandled(effects);
       record({
         kind: 'event',
         time: clock,
@@ -226,6 +313,7 @@ export async function simulate(
         effects,
         ...(step.error !== undefined && { error: step.error }),
       });
+      await lookBackIfDue();
       continue;
     }
     const current: ThredState = state;
@@ -246,28 +334,8 @@ export async function simulate(
       });
       continue;
     }
-    const outRef = typeof event.re === 'string' ? /^\$outIds\.(.+)$/.exec(event.re) : null;
-    if (outRef !== null) {
-      const id = current.outIds[outRef[1] as string];
-      event = id !== undefined ? { ...event, re: id } : event;
-    }
-    const bound = { ...event, thredId: current.thredId };
-    const step = await react(p, current, bound, ctxAt(clock));
-    state = afterStep(step, clock);
-    record({
-      kind: 'event',
-      time: clock,
-      event: bound,
-      started: false,
-      matched: step.matched,
-      reaction: matchedReaction(step),
-      from: current.reaction,
-      to: state.reaction,
-      status: state.status,
-      state,
-      effects: step.effects,
-      ...(step.error !== undefined && { error: step.error }),
-    });
+    arrived.push({ event: { ...event, thredId: current.thredId }, at: clock });
+    await deliver(event);
   }
   trace.final = state;
   return trace;

@@ -12,6 +12,9 @@ export interface DeadLetter {
   error: string;
   attempts?: number;
   createdAt: number;
+  /** Set by POST /dead-letters/:id/retry: when, and the id the message was re-sent under (a new failure is a new letter). */
+  retriedAt?: number;
+  retryId?: string;
 }
 
 type DeadLetterDoc = Omit<DeadLetter, 'message'> & { message: string }; // message as JSON text (json-field.ts)
@@ -30,6 +33,17 @@ export function createDeadLetters(db: Db) {
     },
     async forThred(thredId: string): Promise<DeadLetter[]> {
       return (await coll.find({ thredId }).toArray()).map(fromDoc);
+    },
+    async get(id: string): Promise<DeadLetter | null> {
+      const doc = await coll.findOne({ _id: id });
+      return doc && fromDoc(doc);
+    },
+    async markRetried(id: string, retryId: string, at: number): Promise<void> {
+      await coll.updateOne({ _id: id }, { $set: { retriedAt: at, retryId } });
+    },
+    /** False when there was no such letter. */
+    async delete(id: string): Promise<boolean> {
+      return (await coll.deleteOne({ _id: id })).deletedCount === 1;
     },
   };
 }

@@ -17,6 +17,14 @@ export interface StoredEvent {
   storedAt: number;
   /** Audit of routing when it reached no thred: `no_thred` (bound, unknown thred) or `no_pattern` (unbound, nothing took it). */
   outcome?: 'no_thred' | 'no_pattern';
+  /** Outbound: the thred step that published it and its place among that step's messages (what-if replay pairs ids). */
+  origin?: OutboundOrigin;
+}
+
+/** Where an outbound event came from: the step (thred log `seq`) and its index among the step's messages then agent calls. */
+export interface OutboundOrigin {
+  step: number;
+  ordinal: number;
 }
 
 /** As stored: the event as JSON text (see json-field.ts). */
@@ -47,9 +55,10 @@ export function createEventStore(db: Db) {
       return insertOnce(coll, [doc]);
     },
     /** Idempotent by event id (activities run at least once). */
-    async saveOutbound(event: ThredsEvent, to: string[], now: number): Promise<void> {
+    async saveOutbound(event: ThredsEvent, to: string[], now: number, origin?: OutboundOrigin): Promise<void> {
       const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'out', to, storedAt: now, ...sourceOf(event) };
       if (event.thredId) doc.thredId = event.thredId;
+      if (origin) doc.origin = origin;
       await insertOnce(coll, [doc]);
     },
     async markOutcome(id: string, outcome: NonNullable<StoredEvent['outcome']>): Promise<void> {
@@ -66,6 +75,41 @@ export function createEventStore(db: Db) {
     /** Inbound events routed to a thred are recorded against it (an unbound event may reach several threds). */
     async linkToThred(eventId: string, thredId: string): Promise<void> {
       await coll.updateOne({ _id: eventId }, { $addToSet: { thredIds: thredId } });
+    },
+    /** The thred's most recent event (visible to `participantId` when given), or null. */
+    async latestForThred(thredId: string, participantId?: string): Promise<StoredEvent | null> {
+      const ofThred = { $or: [{ thredId }, { thredIds: thredId }] };
+      for (let skip = 0; skip < 1000; skip += 50) {
+        const docs = await coll.find(ofThred).sort({ storedAt: -1 }).skip(skip).limit(50).toArray();
+        const found = docs.map(fromDoc).find((e) => participantId === undefined || visibleTo(e, participantId));
+        if (found || docs.length < 50) return found ?? null;
+      }
+      return null;
+    },
+    /**
+     * Read-only query on the plain columns (`_id`, `thredId`, `thredIds`, `direction`, `to`, `sourceId`, `storedAt`);
+     * the filter comes from a compiled persistence matcher (activities/persistence-query.ts: no free operators).
+     */
+    async query(filter: Record<string, unknown>, limit: number): Promise<StoredEvent[]> {
+      const docs = await coll.find(filter as never).sort({ storedAt: 1 }).limit(limit).toArray();
+      return docs.map(fromDoc);
+    },
+    /**
+     * Look-back candidates (SPEC §15), oldest first: inbound events stored since `since` that are bound to (or were
+     * routed to) the thred, or unbound and sent by one of `participants`. Whether the thred handled them is the
+     * caller's question (the thred log knows).
+     */
+    async lookBack(thredId: string, participants: string[], since: number, limit: number): Promise<StoredEvent[]> {
+      const docs = await coll
+        .find({
+          direction: 'in',
+          storedAt: { $gte: since },
+          $or: [{ thredId }, { thredIds: thredId }, { thredId: { $exists: false }, sourceId: { $in: participants } }],
+        })
+        .sort({ storedAt: 1, _id: 1 })
+        .limit(limit)
+        .toArray();
+      return docs.map(fromDoc);
     },
     /** A thred's events in storage order; with `participantId`, only those it sent or received (`visibleTo`). */
     async forThred(thredId: string, limit = 500, participantId?: string): Promise<StoredEvent[]> {

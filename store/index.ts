@@ -14,6 +14,8 @@ import { createDeadLetters } from './dead-letters';
 import { createSessionStore } from './sessions';
 import { createParticipantStore } from './participants';
 import { createRefreshTokens } from './refresh-tokens';
+import { createWatchStore } from './watches';
+import { createNoticeLimiter } from './notices';
 
 export type { StoredEvent } from './events';
 export type { Delivery } from './deliveries';
@@ -25,6 +27,7 @@ export type { Admission } from './instances';
 export type { SessionRecord } from './sessions';
 export type { ParticipantRecord } from './participants';
 export type { RefreshTokenRecord, RefreshUse } from './refresh-tokens';
+export type { WatchRecord } from './watches';
 
 export function createStore(db: Db) {
   const threds = createThredStore(db);
@@ -41,6 +44,8 @@ export function createStore(db: Db) {
     sessions: createSessionStore(db),
     participants: createParticipantStore(db),
     refreshTokens: createRefreshTokens(db),
+    watches: createWatchStore(db),
+    adminNotices: createNoticeLimiter(db),
     async ensureIndexes(): Promise<void> {
       await threds.migrateLegacy();
       await Promise.all([

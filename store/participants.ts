@@ -25,6 +25,11 @@ export function createParticipantStore(db: Db) {
     async get(id: string): Promise<ParticipantRecord | null> {
       return coll.findOne({ _id: id });
     },
+    /** Every participant's id, name and roles (never the password hash). */
+    async list(limit = 10_000): Promise<{ id: string; name?: string; roles: string[] }[]> {
+      const docs = await coll.find({}, { projection: { passwordHash: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
+      return docs.map((d) => ({ id: d._id, ...(d.name !== undefined && { name: d.name }), roles: d.roles ?? [] }));
+    },
     async withRole(role: string): Promise<string[]> {
       return (await coll.find({ roles: role }, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
     },

@@ -162,6 +162,11 @@ export function createThredStore(db: Db) {
       if (more) threds.pop();
       return more ? { threds, nextCursor: threds[threds.length - 1]!._id } : { threds };
     },
+    /** Threds whose snapshot time is `since` or later (the watchThreds poll; reads every partition). */
+    async changedSince(since: number, limit = 1000): Promise<ThredRecord[]> {
+      const pages = await Promise.all(partitions.map((c) => c.find({ updateTime: { $gte: since } }).limit(limit).toArray()));
+      return pages.flat().map(fromDoc);
+    },
     async count(q: Omit<ThredListQuery, 'cursor' | 'limit'> = {}): Promise<number> {
       const filter = listFilter(q);
       const counts = await Promise.all(partitions.map((c) => c.countDocuments(filter)));

@@ -4,7 +4,7 @@
  * `ensureWebBuilt()` at start, which rebuilds only when dist is missing or older than a source file.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,10 +31,14 @@ export async function buildWeb({ minify = true }: { minify?: boolean } = {}): Pr
   const started = Date.now();
   const { build } = await import('esbuild');
   mkdirSync(webDist, { recursive: true });
+  rmSync(join(webDist, 'chunks'), { recursive: true, force: true }); // chunks of earlier builds are never loaded again
   await build({
     entryPoints: { app: join(srcDir, 'main.ts') },
     bundle: true,
     format: 'esm',
+    // Mermaid (the diagrams) is imported on first use: split into content-hashed chunks the main bundle loads lazily.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     target: ['es2022'],
     platform: 'browser',
     minify,

@@ -21,6 +21,16 @@ export const offerUpdate = defineUpdate<boolean, [ThredsEvent]>('offer');
 /** Admin operations (SPEC §8): end the thred, or force a transition. Answers the snapshot after the operation. */
 export const controlUpdate = defineUpdate<ThredSnapshot, [ControlRequest]>('control');
 
+/**
+ * Call an agent again with a message whose retries ran out (POST /dead-letters/:id/retry). `message.id` is the retry's
+ * deterministic id, de-duplicated like event ids; answers false (and calls nothing) for an id already seen.
+ */
+export const retryAgentUpdate = defineUpdate<boolean, [RetryAgentRequest]>('retryAgent');
+export interface RetryAgentRequest {
+  nodeType: string;
+  message: Message;
+}
+
 export type ControlRequest = { op: 'terminate'; reason?: string } | { op: 'transition'; transition: Transition };
 
 export interface EngineSettings {

@@ -5,6 +5,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { EngineActivities } from '../activities/engine';
 import type { AgentActivities } from '../activities/agent-contract';
+import type { LookBackActivities } from '../activities/look-back';
 
 /**
  * Bookkeeping runs as a local activity: one marker event per step instead of three activity events plus a workflow
@@ -19,4 +20,10 @@ export const engine = proxyLocalActivities<EngineActivities>({
 export const agents = proxyActivities<AgentActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5 },
+});
+
+/** Look-back reads (SPEC §15) are local activities too: their answer is a marker in history, so replay offers the same events. */
+export const lookBacks = proxyLocalActivities<LookBackActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });

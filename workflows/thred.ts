@@ -17,6 +17,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   patched,
+  proxySinks,
   setHandler,
   sleep,
   startChild,
@@ -53,6 +54,7 @@ import {
 import type { StepRecord } from '../activities/engine';
 import {
   controlUpdate,
+  retryAgentUpdate,
   eventSignal,
   eventsSignal,
   offerUpdate,
@@ -62,11 +64,16 @@ import {
   type ThredInput,
   type ThredSnapshot,
 } from './messages';
-import { agents, engine } from './proxies';
+import { agents, engine, lookBacks } from './proxies';
 import { ThredPattern, ThredReaction, ThredStatus } from './search-attributes';
+import type { StepReport, ThredsSinks } from '../telemetry/sinks';
+import { childTraceparent, stepSpanId, traceOf, withTrace } from '../telemetry/trace-context';
 
 
 type Item = QueueItem;
+
+/** Metrics and step spans, reported to the worker (sinks add no history events and are not called on replay). */
+const { threds: telemetry } = proxySinks<ThredsSinks>();
 
 export async function thred(input: ThredInput): Promise<ThredState> {
   const { pattern, thredId, settings } = input;
@@ -98,6 +105,13 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   // What the router's index was last told about this thred: nothing yet for a new thred; unknown after
   // continue-as-new, so that run's first batch says.
   let unboundRecorded: boolean | undefined = input.carried ? undefined : false;
+  // What the step being taken handles, for its report and trace (the event's traceparent becomes the step's parent).
+  let cause: Pick<StepReport, 'cause' | 'eventId' | 'parent'> = { cause: 'start' };
+  // Look-back (SPEC §15): the reaction entry (generation) last looked back for; a carried state's was, before
+  // continue-as-new. Patterns without `lookBack` never read, so their command sequence is what it always was.
+  let lookedBack = input.carried ? state.reactionGeneration : 0;
+  // Agent replies pass no router, so the step that takes one stores it (what-if replay reads a thred's inbound events).
+  const replies = new Set<string>();
 
   const snapshot = (): ThredSnapshot => ({
     thredId,
@@ -127,6 +141,12 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     const matched = offerResults.get(event.id)!;
     offerResults.delete(event.id);
     return matched;
+  });
+  // A new update: no history before it has one, so replays are unchanged without patched().
+  setHandler(retryAgentUpdate, ({ nodeType, message }) => {
+    if (!seen.add(message.id)) return false;
+    callAgent(nodeType, message);
+    return true;
   });
   setHandler(controlUpdate, async (request) => {
     const id = uuid4();
@@ -208,6 +228,9 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   }
 
   function handle(item: Item): void {
+    const about = item.kind === 'event' ? item.event : item.kind === 'agent-failed' ? item.message.event : undefined;
+    const parent = traceOf(about);
+    cause = { cause: item.kind, ...(about && { eventId: about.id }), ...(parent && { parent }) };
     switch (item.kind) {
       case 'event': {
         if (item.offered && !acceptsUnbound(pattern, state, item.event, ctx())) {
@@ -217,6 +240,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
         const result = react(pattern, state, item.event, ctx());
         if (item.offered) offerResults.set(item.event.id, result.matched);
         collect(result);
+        if (replies.delete(item.event.id)) batch.records[batch.records.length - 1]!.inbound = [item.event];
         return;
       }
       case 'expire':
@@ -244,8 +268,12 @@ export async function thred(input: ThredInput): Promise<ThredState> {
 
   /** Takes one step: the new state, its commands (timers, agent calls) at once, its bookkeeping into the batch. */
   function collect(result: Step, failed: Extract<QueueItem, { kind: 'agent-failed' }>[] = []): void {
+    const from = cause.cause === 'start' ? null : state.reaction; // a start counts as a transition into it
     state = result.state;
+    // Events this step emits carry its span as their parent, so the trace follows them to agents and people.
+    const traceparent = cause.parent && childTraceparent(cause.parent, stepSpanId(thredId, step + 1));
     const rec: StepRecord = {
+      ...(traceparent && { traceparent }),
       step: ++step,
       time: Date.now(),
       state,
@@ -256,9 +284,23 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       agentMessages: [],
       deadLetters: failed.map((f) => ({ message: f.message, nodeType: f.nodeType, error: f.error })),
     };
-    for (const effect of result.effects) dispatch(effect, rec, batch.spawns);
+    for (const effect of result.effects) dispatch(traced(effect, traceparent), rec, batch.spawns);
     batch.records.push(rec);
     if (rec.messages.length > 0 || rec.errors.length > 0) batch.endsHere = true;
+    if (lookBackDue() !== undefined) batch.endsHere = true; // the read comes before any next item
+    telemetry.step({
+      patternId,
+      thredId,
+      step: rec.step,
+      ...cause,
+      from,
+      to: state.reaction,
+      status: state.status,
+      errorCodes: rec.errors.map((e) => e.code),
+      queued: queue.length,
+      time: rec.time,
+      ...(traceparent && { traceparent }),
+    });
   }
 
   /** Records the batch in one local activity, then adds recipients, starts spawns and answers control callers. */
@@ -288,6 +330,34 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     for (const spawn of done.spawns) await spawnThreds(spawn);
     for (const id of done.controls) controlResults.set(id, snapshot());
     showProgress();
+    await lookBack();
+  }
+
+  /** The `lookBack.interval` of the reaction just entered, until its read was made; else undefined. */
+  function lookBackDue(): number | undefined {
+    if (state.status !== 'active' || state.reactionGeneration === lookedBack) return undefined;
+    return pattern.reactions.find((r) => r.name === state.reaction)?.lookBack?.interval;
+  }
+
+  /**
+   * Look-back (SPEC §15): after the entering step is recorded (so its recipients are participants and the thred log
+   * is complete), the stored events of the window the thred has not handled go to the front of the queue, oldest
+   * first. Queued ones keep their place; the read's answer is recorded, so replay offers the same events.
+   */
+  async function lookBack(): Promise<void> {
+    const interval = lookBackDue();
+    if (interval === undefined) return;
+    lookedBack = state.reactionGeneration;
+    const queued = new Set(queue.flatMap((item) => (item.kind === 'event' ? [item.event.id] : [])));
+    const found = await lookBacks.lookBack.executeWithOptions(
+      { startToCloseTimeout: '20s', summary: `look back ${interval} ms on entering ${state.reaction}` },
+      [{ thredId, participants: state.participants, since: state.reactionEnteredAt - interval, exclude: [...queued] }],
+    );
+    // Items queued while the read ran are not offered twice either.
+    for (const item of queue) if (item.kind === 'event') queued.add(item.event.id);
+    const offered = found.filter((event) => !queued.has(event.id));
+    for (const event of offered) seen.add(event.id); // a late signal of the same event is then a duplicate
+    queue.unshift(...offered.map((event): Item => ({ kind: 'event', event })));
   }
 
   function dispatch(effect: Effect, rec: StepRecord, spawns: ThredSpawnEffect[]): void {
@@ -348,14 +418,19 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       )
       .then(
         (reply) => {
+          telemetry.agentCall(nodeType, reply ? 'reply' : 'no_reply');
           if (reply) {
             const event = normalizeReply(reply, nodeType, message);
-            if (seen.add(event.id)) queue.push({ kind: 'event', event });
+            if (seen.add(event.id)) {
+              replies.add(event.id);
+              queue.push({ kind: 'event', event });
+            }
           }
         },
         (err: unknown) => {
-          const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-          queue.push({ kind: 'agent-failed', nodeType, message, error: cause });
+          telemetry.agentCall(nodeType, 'failed');
+          const reason = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+          queue.push({ kind: 'agent-failed', nodeType, message, error: reason });
         },
       )
       .finally(() => agentCallsInFlight--);
@@ -486,6 +561,20 @@ interface Batch {
 
 function newBatch(): Batch {
   return { records: [], spawns: [], controls: [], endsHere: false };
+}
+
+/** The effect with its outgoing event stamped with the step's traceparent (unchanged without one). */
+function traced(effect: Effect, traceparent: string | undefined): Effect {
+  if (!traceparent) return effect;
+  switch (effect.type) {
+    case 'message.send':
+    case 'agent.call':
+      return { ...effect, message: { ...effect.message, event: withTrace(effect.message.event, traceparent) } };
+    case 'error':
+      return { ...effect, event: withTrace(effect.event, traceparent) };
+    default:
+      return effect;
+  }
 }
 
 function timerKey(reaction: string, generation: number): string {

@@ -13,17 +13,8 @@ export const AgentErrorCodes = {
   MISSING_ARGUMENT: 4202,
 } as const;
 
-export class TaskError extends Error {
-  override name = 'TaskError';
-  readonly permanent = true;
-  constructor(
-    message: string,
-    readonly code: number = AgentErrorCodes.TASK_ERROR,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+/** One class for agents and the gateway's dataControl (store/task-error.ts). */
+export { TaskError } from '../../store/task-error';
 
 /**
  * Errors that mean "do not retry": our TaskError, anything flagged `permanent`, and Temporal's non-retryable

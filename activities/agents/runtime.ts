@@ -10,6 +10,7 @@ import type { Message, ThredsEvent } from '../../patterns';
 import type { AgentActivities } from '../agent-contract';
 import { AgentErrorCodes, TaskError, asPermanent } from './errors';
 import type { AgentContext, AgentImplementation, AgentInit, AgentReply } from './types';
+import { traceIdOf } from '../../telemetry/trace-context';
 
 const ID_CHARS = /[^A-Za-z0-9._:-]/g;
 
@@ -61,6 +62,7 @@ export function createAgentActivities(impl: AgentImplementation, init: AgentInit
         messageId: message.id,
         eventId: message.event.id,
         thredId: message.event.thredId,
+        traceId: traceIdOf(message.event),
         attempt: act.info.attempt,
       });
       const ctx: AgentContext = {

@@ -6,7 +6,7 @@
 import { loadConfig } from '../config';
 import { openStore } from '../../store';
 import { loadDirectory } from '../../store/directory';
-import { installRuntime } from '../runtime';
+import { startProcessTelemetry } from '../../telemetry/process';
 import { startAgentWorkers } from '../agents';
 import { connectWorkerTemporal } from '../worker';
 
@@ -14,7 +14,8 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
   const directory = loadDirectory(config.configDir);
   const only = argv.filter((a) => !a.startsWith('-'));
-  installRuntime(); // our SIGINT/SIGTERM handlers stop the agents; the runtime must not do it behind their back
+  // Temporal's runtime (without signal handlers: ours stop the agents), /metrics, tracing.
+  const telemetry = await startProcessTelemetry('agents');
   const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
   const connection = await connectWorkerTemporal(config);
   try {
@@ -39,5 +40,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await connection.close();
     await client.close();
+    await telemetry.close();
   }
 }

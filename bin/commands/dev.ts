@@ -26,7 +26,8 @@ import { startGateway } from '../gateway';
 import { startAgentWorkers } from '../agents';
 import { seed } from '../seed';
 import { formatCredentials, seedDemo } from '../demo-seed';
-import { installRuntime } from '../runtime';
+import { startProcessTelemetry } from '../../telemetry/process';
+import { temporalClientInterceptors } from '../../telemetry/tracing';
 
 // Ports of the embedded servers; overridable so a test can run a second stack beside a developer's.
 const TEMPORAL_PORT = Number(process.env.THREDS_TEMPORAL_PORT ?? 7233);
@@ -37,9 +38,10 @@ export async function run(_argv: string[]): Promise<number> {
   const embedTemporal = !process.env.TEMPORAL_ADDRESS;
   const embedMongo = !process.env.MONGO_URL;
   const config = loadConfig();
-  installRuntime();
+  // Temporal's runtime, one /metrics for the worker and agents of this process (THREDS_METRICS_PORT), tracing.
+  const telemetry = await startProcessTelemetry('dev');
   const servers: ServerProcess[] = [];
-  const stops: (() => Promise<void>)[] = [];
+  const stops: (() => Promise<void>)[] = [telemetry.close];
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -83,7 +85,7 @@ export async function run(_argv: string[]): Promise<number> {
     stops.push(() => nativeConnection.close());
     const connection = await connectTemporal(config.temporalAddress, config);
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const client = new Client({ connection, namespace: config.temporalNamespace, interceptors: temporalClientInterceptors() });
     const token = internalToken(config.jwtSecret);
 
     const worker = await createThredWorker({

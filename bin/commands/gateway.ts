@@ -10,12 +10,14 @@ import { loadDirectory } from '../../store/directory';
 import { engineSettings } from '../settings';
 import { internalToken } from '../internal-token';
 import { startGateway } from '../gateway';
+import { initTracing, temporalClientInterceptors } from '../../telemetry/tracing';
 
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
   const { store, client: mongo } = await openStore(config.mongoUrl, config.mongoDb);
   const connection = await connectTemporal(config.temporalAddress, config);
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  initTracing('threds-gateway'); // before the Client, so its starts and signals are traced (SPEC §13)
+  const client = new Client({ connection, namespace: config.temporalNamespace, interceptors: temporalClientInterceptors() });
   const directory = loadDirectory(config.configDir);
   const gateway = await startGateway({
     config,

@@ -9,11 +9,11 @@ import { loadDirectory } from '../../store/directory';
 import { connectWorkerTemporal, createThredWorker, SearchAttributesMissing } from '../worker';
 import { httpPusher } from '../../activities';
 import { internalToken } from '../internal-token';
-import { installRuntime } from '../runtime';
+import { startProcessTelemetry } from '../../telemetry/process';
 
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
-  installRuntime();
+  const telemetry = await startProcessTelemetry('worker'); // Temporal's runtime, /metrics, tracing
   const { store, client } = await openStore(config.mongoUrl, config.mongoDb);
   const connection = await connectWorkerTemporal(config);
   try {
@@ -38,5 +38,6 @@ export async function run(_argv: string[]): Promise<number> {
   } finally {
     await connection.close();
     await client.close();
+    await telemetry.close();
   }
 }

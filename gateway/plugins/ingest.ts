@@ -13,6 +13,10 @@ import { toErrorBody } from '../errors';
 import { eventProblem } from '../input-limits';
 import { BatchInSchema, EventInSchema, IngestResponseSchema, errors } from '../schemas';
 
+/** W3C `traceparent` header: the parent of the events' traces (SPEC §13). */
+const traceHeader = (h: Record<string, string | string[] | undefined>) =>
+  typeof h.traceparent === 'string' ? { traceparent: h.traceparent } : {};
+
 const isBatch = (v: unknown): v is { events: unknown } =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && 'events' in v && !('type' in v);
 
@@ -49,7 +53,9 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
         description:
           'The event is stored, then routed: a bound event (thredId) goes to its thred, an unbound one may start ' +
           'threds and is offered to running threds whose reaction allows unbound events. source.id is set to the ' +
-          'authenticated principal; id is assigned when absent; time is filled when absent (alias timestamp).',
+          'authenticated principal; id is assigned when absent; time is filled when absent (alias timestamp). ' +
+          'Control events (type org.wt.control.sysControl | dataControl | userControl, thredId SYSTEM; SPEC §14) ' +
+          'reach no pattern: they are answered 202 with no threds, and the op\'s result arrives as a message.',
         security: [{ bearer: [] }],
         body: Type.Union([EventInSchema, BatchInSchema]),
         response: { 202: IngestResponseSchema, ...errors(400, 401, 404, 409, 413, 429, 503) },
@@ -58,13 +64,13 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
     async (req, reply) => {
       const body: unknown = req.body;
       if (!isBatch(body)) {
-        const result = await ctx.ingest.ingest(body, req.principal);
+        const result = await ctx.ingest.ingest(body, req.principal, traceHeader(req.headers));
         return reply.code(202).send({ results: [result] });
       }
       const results = [];
       for (const raw of body.events as unknown[]) {
         try {
-          results.push(await ctx.ingest.ingest(raw, req.principal));
+          results.push(await ctx.ingest.ingest(raw, req.principal, traceHeader(req.headers)));
         } catch (err) {
           const error = toErrorBody(err);
           if (error.statusCode >= 500) req.log.error({ err }, 'batch event failed');

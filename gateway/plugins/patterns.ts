@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { simulate, validatePattern } from '../../patterns';
+import { MERMAID, patternDiagram } from '../../patterns/diagram';
 import type { SimulationInput } from '../../patterns/simulate';
 import type { GatewayContext } from '../types';
 import { fail, summarize } from '../errors';
@@ -48,6 +49,26 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       const pattern = await store.patterns.get(req.params.id);
       if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
       return pattern;
+    },
+  );
+
+  app.get(
+    '/patterns/:id/diagram',
+    {
+      schema: {
+        tags,
+        summary: 'The pattern as a Mermaid stateDiagram-v2 (text/vnd.mermaid)',
+        description: 'Every reaction, every transition (named, $next, expiry, or-branches), spawns as notes, [*] for start and end.',
+        security,
+        params: PatternIdParams,
+        produces: [MERMAID],
+        response: { 200: Type.String({ description: 'Mermaid source' }), ...errors(401, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const pattern = await store.patterns.get(req.params.id);
+      if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
+      return reply.type(MERMAID).send(patternDiagram(pattern));
     },
   );
 

@@ -10,8 +10,10 @@ import { Type } from 'typebox';
 import type { GatewayContext } from '../types';
 import type { ThredRecord } from '../../store';
 import { stateQuery } from '../../workflows/messages';
-import { fail } from '../errors';
+import { createOperations } from '../control/operations';
 import { viewOfRecord, viewOfSnapshot } from '../thred-view';
+import { fail } from '../errors';
+import { MERMAID, patternDiagram, visitedReactions } from '../../patterns/diagram';
 import {
   LogRecordSchema,
   StoredEventSchema,
@@ -23,17 +25,13 @@ import {
 
 const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, client } = ctx.deps;
+  const { client } = ctx.deps;
   app.addHook('onRequest', app.authenticate);
   const security = [{ bearer: [] }];
 
-  async function readable(req: FastifyRequest, id: string): Promise<ThredRecord> {
-    const record = await store.threds.get(id);
-    if (!record || (!req.principal.admin && !record.participants.includes(req.principal.id))) {
-      throw fail('THRED_NOT_FOUND', `thred ${id} does not exist`);
-    }
-    return record;
-  }
+  // The same reads the userControl events run (gateway/control).
+  const ops = createOperations(ctx.deps);
+  const readable = (req: FastifyRequest, id: string): Promise<ThredRecord> => ops.readable(req.principal, id);
 
   app.get(
     '/threds',
@@ -51,11 +49,10 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     },
     async (req) => {
       const q = req.query;
-      const participant = req.principal.admin ? q.participant : req.principal.id;
-      const page = await store.threds.list({
+      const page = await ops.list(req.principal, {
         ...(q.status && { status: q.status }),
         ...(q.pattern && { pattern: q.pattern }),
-        ...(participant && { participant }),
+        ...(q.participant && { participant: q.participant }),
         ...(q.limit !== undefined && { limit: q.limit }),
         ...(q.cursor && { cursor: q.cursor }),
       });
@@ -105,9 +102,7 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       },
     },
     async (req) => {
-      await readable(req, req.params.id);
-      const viewer = req.principal.admin ? undefined : req.principal.id;
-      const events = await store.events.forThred(req.params.id, undefined, viewer);
+      const events = await ops.events(req.principal, req.params.id);
       return {
         events: events.map((e) => ({ event: e.event, direction: e.direction, ...(e.to && { to: e.to }), storedAt: e.storedAt })),
       };
@@ -126,9 +121,34 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       },
     },
     async (req) => {
-      await readable(req, req.params.id);
-      const log = await store.thredLog.forThred(req.params.id);
+      const log = await ops.log(req.principal, req.params.id);
       return { log: log.map(({ _id: _omit, thredId: _t, ...rest }) => rest) };
+    },
+  );
+
+  app.get(
+    '/threds/:id/diagram',
+    {
+      schema: {
+        tags: ['threds'],
+        summary: "The thred's pattern as a Mermaid stateDiagram-v2, its current reaction `current`, visited ones `visited`",
+        description: 'Visited reactions come from the transition log (GET /threds/:id/log); the pattern is the stored one.',
+        security,
+        params: ThredIdParams,
+        produces: [MERMAID],
+        response: { 200: Type.String({ description: 'Mermaid source' }), ...errors(401, 404) },
+      },
+    },
+    async (req, reply) => {
+      const record = await readable(req, req.params.id);
+      const [pattern, log] = await Promise.all([
+        ctx.deps.store.patterns.get(record.patternId),
+        ctx.deps.store.thredLog.forThred(record._id),
+      ]);
+      if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${record.patternId} of thred ${record._id} does not exist`);
+      const visited = visitedReactions(log);
+      if (record.reaction !== null) visited.push(record.reaction);
+      return reply.type(MERMAID).send(patternDiagram(pattern, { current: record.reaction, visited }));
     },
   );
 };

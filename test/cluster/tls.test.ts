@@ -112,18 +112,19 @@ describe('Temporal over mutual TLS', () => {
         log: (name, line) => logFile.write(`[${name}] ${line}\n`),
       });
       const gw = `http://127.0.0.1:${ports.gateways[0]}`;
+      type Answer = { results: { started: string[] }[]; reaction?: string; locals?: { n?: number } };
       const call = async (method: string, path: string, body?: unknown) => {
         const res = await fetch(gw + path, {
           method,
           headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
           ...(body !== undefined && { body: JSON.stringify(body) }),
         });
-        return { status: res.status, json: (await res.json()) as any };
+        return { status: res.status, json: (await res.json()) as Answer };
       };
       expect((await call('PUT', '/patterns/tls_count', counterPattern('tls_count'))).status).toBe(200);
       const open = await call('POST', '/events', { id: 'tls-open-1', type: 'tls_count.open', source: { id: 'x' } });
       expect(open.status, JSON.stringify(open.json)).toBe(202);
-      const thredId = open.json.results[0].started[0] as string;
+      const thredId = open.json.results[0]!.started[0]!;
       expect(await until(async () => (await call('GET', `/threds/${thredId}`)).json.reaction === 'count', 30_000)).toBe(true);
       const tick = await call('POST', '/events', { id: 'tls-tick-1', type: 'tls_count.tick', source: { id: 'x' }, thredId });
       expect(tick.status, JSON.stringify(tick.json)).toBe(202);

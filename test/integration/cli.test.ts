@@ -4,17 +4,11 @@
  * gateway; `token` minting JWTs the gateway accepts, with the roles and ttl asked for; bad arguments → exit 2 with the
  * usage on stderr.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runThreds, type Ran } from '../helpers/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../bin/stack';
 import { JWT_SECRET, startGatewayEngine, type Gateway, type GatewayEngine } from '../helpers/gateway';
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let g: GatewayEngine;
 let gw: Gateway;
@@ -28,24 +22,12 @@ afterAll(async () => {
 });
 
 function threds(...args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        MONGO_DB: g.e.s.dbName,
-        THREDS_JWT_SECRET: JWT_SECRET,
-        THREDS_CONFIG_DIR: join(projectRoot, 'test', 'fixtures', 'no-such-config'),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runThreds(args, {
+    ...process.env,
+    MONGO_DB: g.e.s.dbName,
+    THREDS_JWT_SECRET: JWT_SECRET,
+    THREDS_CONFIG_DIR: join(projectRoot, 'test', 'fixtures', 'no-such-config'),
+    LOG_LEVEL: 'warn',
   });
 }
 

@@ -16,6 +16,7 @@ import { projectRoot } from '../../bin/stack';
 import { workflowBundle } from '../../bin/bundle';
 import { libraryDir } from '../../bin/seed';
 import { agentType, evt, startEngine, waitFor, type TestEngine } from '../helpers/engine';
+import { replaySinks } from '../../telemetry/worker';
 
 const fixtures = join(projectRoot, 'test', 'fixtures', 'histories');
 const record = process.env.THREDS_RECORD_HISTORIES === '1';
@@ -83,7 +84,7 @@ describe('replay', () => {
     const histories = await Promise.all(ids.map((id) => e.s.client.workflow.getHandle(id).fetchHistory()));
     const bundle = await workflowBundle();
     for (const [i, history] of histories.entries()) {
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history, ids[i]);
+      await Worker.runReplayHistory({ workflowBundle: bundle, sinks: replaySinks }, history, ids[i]);
     }
     if (record) {
       mkdirSync(fixtures, { recursive: true });
@@ -98,7 +99,7 @@ describe('replay', () => {
     const bundle = await workflowBundle();
     for (const file of files) {
       const history: unknown = JSON.parse(readFileSync(join(fixtures, file), 'utf8')); // the worker converts JSON histories
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: bundle, sinks: replaySinks }, history, file);
     }
   });
 });

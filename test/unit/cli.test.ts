@@ -4,10 +4,10 @@
  * of usage errors. Servers are configured unreachable, so a command that started anything instead of printing its
  * usage would fail or hang rather than pass.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runThreds, type Ran } from '../helpers/cli';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { run as simulate } from '../../bin/commands/simulate';
 import { run as validate } from '../../bin/commands/validate';
@@ -88,26 +88,14 @@ describe('threds validate', () => {
 const scratch = mkdtempSync(join(tmpdir(), 'threds-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function threds(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'threds.mjs'), ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: '127.0.0.1:1',
-        MONGO_URL: 'mongodb://127.0.0.1:1',
-        THREDS_DATA_DIR: scratch,
-        THREDS_JWT_SECRET: 'x'.repeat(32),
-        THREDS_PORT: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function threds(...args: string[]): Promise<Ran> {
+  return runThreds(args, {
+    ...process.env,
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    MONGO_URL: 'mongodb://127.0.0.1:1',
+    THREDS_DATA_DIR: scratch,
+    THREDS_JWT_SECRET: 'x'.repeat(32),
+    THREDS_PORT: '1',
   });
 }
 

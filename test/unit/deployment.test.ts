@@ -84,7 +84,7 @@ function declaredPorts(s: Service): Set<number> {
 
 // ---- what the code defines ----
 
-const SOURCE_DIRS = ['bin', 'gateway', 'activities', 'store', 'workflows', 'patterns'];
+const SOURCE_DIRS = ['bin', 'gateway', 'activities', 'store', 'workflows', 'patterns', 'telemetry'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

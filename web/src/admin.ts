@@ -149,6 +149,8 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
               String(pat.name ?? ''),
             ),
             h('span', { class: `pill ${active ? 'active' : 'inactive'}` }, active ? 'active' : 'inactive'),
+            ' ',
+            h('a', { href: `#/pattern/${encodeURIComponent(id)}`, 'aria-label': `Diagram of ${id}` }, 'diagram'),
           );
         }),
       );
@@ -360,6 +362,15 @@ function renderTrace(box: HTMLElement, trace: Record<string, unknown>): void {
 }
 
 // ---------- threds ----------
+interface BatchProgress {
+  batchId: string;
+  state: 'running' | 'completed' | 'failed';
+  total: number;
+  done: number;
+  failed: number;
+  errors: { thredId: string; reason: string }[];
+}
+
 async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
   const status = h(
     'select',
@@ -367,6 +378,9 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
     ['', 'active', 'finished', 'terminated'].map((v) => h('option', { value: v }, v || 'any')),
   );
   const pattern = h('input', { id: 'thred-pattern', placeholder: 'pattern id' });
+  const reaction = h('input', { id: 'thred-reaction', placeholder: 'reaction' });
+  const batchOp = h('select', { id: 'batch-op' }, ['terminate', 'transition', 'reset'].map((v) => h('option', { value: v }, v)));
+  const batchTo = h('input', { id: 'batch-to', placeholder: 'transition: reaction · reset: first/last' });
   const tbody = h('tbody');
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
 
@@ -390,7 +404,10 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
     if (pattern.value.trim()) q.set('pattern', pattern.value.trim());
     try {
       const body = await api.call<unknown>('GET', `/threds?${q}`);
-      const threds = listOf<Record<string, unknown>>(body, 'threds').map(normalizeThred);
+      const wanted = reaction.value.trim();
+      const threds = listOf<Record<string, unknown>>(body, 'threds')
+        .map(normalizeThred)
+        .filter((t) => !wanted || t.reaction === wanted);
       threds.sort((a, b) => (b.updateTime ?? b.startTime ?? 0) - (a.updateTime ?? a.startTime ?? 0));
       clear(
         tbody,
@@ -478,7 +495,51 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
     status,
     h('label', { for: 'thred-pattern' }, 'Pattern'),
     pattern,
+    h('label', { for: 'thred-reaction' }, 'Reaction'),
+    reaction,
     h('button', { type: 'submit' }, 'Apply'),
+  );
+  // Acts on every thred the filter selects (POST /threds/batch): a dry run first, so the confirmation names the count.
+  const runBatch = async () => {
+    const filter = {
+      ...(status.value && { status: status.value }),
+      ...(pattern.value.trim() && { pattern: pattern.value.trim() }),
+      ...(reaction.value.trim() && { reaction: reaction.value.trim() }),
+    };
+    const op = batchOp.value;
+    const to = batchTo.value.trim();
+    const args =
+      op === 'transition'
+        ? { transition: { name: to } }
+        : op === 'reset'
+          ? { to: to === 'first' ? 'first-workflow-task' : 'last-workflow-task' }
+          : {};
+    const label = `Batch ${op}`;
+    try {
+      const dry = await api.call<{ count: number }>('POST', '/threds/batch', { op, filter, ...args, dryRun: true });
+      if (!confirm(`${op} ${dry.count} thred${dry.count === 1 ? '' : 's'}?`)) return;
+      await action(label, async () => {
+        let b = await api.call<BatchProgress>('POST', '/threds/batch', { op, filter, ...args });
+        while (b.state === 'running') {
+          msg.textContent = `${label}: ${b.done} done, ${b.failed} failed of ${b.total}…`;
+          await new Promise((r) => setTimeout(r, 500));
+          b = await api.call<BatchProgress>('GET', `/threds/batch/${encodeURIComponent(b.batchId)}`);
+        }
+        if (b.failed > 0) throw new Error(`${b.failed} of ${b.total} failed: ${b.errors.map((e) => `${e.thredId}: ${e.reason}`).join('; ')}`);
+      });
+    } catch (err) {
+      msg.className = 'status error';
+      msg.textContent = `${label} failed: ${describeError(err)}`;
+    }
+  };
+  const batchRow = h(
+    'div',
+    { class: 'row filters', role: 'group', 'aria-label': 'Act on all matching threds' },
+    h('label', { for: 'batch-op' }, 'All matching'),
+    batchOp,
+    h('label', { for: 'batch-to' }, 'to'),
+    batchTo,
+    h('button', { type: 'button', id: 'batch-run', onclick: () => void runBatch() }, 'Act on matching…'),
   );
   filters.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -488,6 +549,7 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
     panel,
     h('h3', {}, 'Threds'),
     filters,
+    batchRow,
     msg,
     h(
       'table',
@@ -512,10 +574,22 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
 // ---------- dead letters ----------
 async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
   const tbody = h('tbody');
+  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  const act = async (label: string, fn: () => Promise<string>) => {
+    try {
+      msg.className = 'status ok';
+      msg.textContent = `${label}: ${await fn()}`;
+      await deadLettersPanel(panel, api).then(() => panel.querySelector('p.status')?.replaceWith(msg));
+    } catch (err) {
+      msg.className = 'status error';
+      msg.textContent = `${label} failed: ${describeError(err)}`;
+    }
+  };
   clear(
     panel,
     h('h3', {}, 'Dead letters'),
     h('p', { class: 'sub' }, 'Agent messages whose retries were exhausted; the thred received an error event (5200).'),
+    msg,
     h(
       'table',
       {},
@@ -525,7 +599,7 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
         h(
           'tr',
           {},
-          ['when', 'thred', 'agent', 'error', 'message'].map((c) => h('th', { scope: 'col' }, c)),
+          ['when', 'thred', 'agent', 'error', 'message', 'actions'].map((c) => h('th', { scope: 'col' }, c)),
         ),
       ),
       tbody,
@@ -536,11 +610,13 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
     const letters = listOf<Record<string, unknown>>(body, 'deadLetters');
     clear(
       tbody,
-      letters.length === 0 ? h('tr', {}, h('td', { colspan: 5, class: 'sub' }, 'No dead letters.')) : null,
-      letters.map((d) =>
-        h(
+      letters.length === 0 ? h('tr', {}, h('td', { colspan: 6, class: 'sub' }, 'No dead letters.')) : null,
+      letters.map((d) => {
+        const id = String(d.id ?? d._id ?? '');
+        const path = `/dead-letters/${encodeURIComponent(id)}`;
+        return h(
           'tr',
-          {},
+          { 'data-dead-letter-id': id },
           h('td', {}, fmtTime(d.createdAt as number | undefined)),
           h(
             'td',
@@ -559,12 +635,48 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
             h(
               'details',
               {},
-              h('summary', {}, String(d.id ?? d._id ?? 'message')),
+              h('summary', {}, id || 'message'),
               h('pre', {}, JSON.stringify(d.message, null, 2)),
             ),
           ),
-        ),
-      ),
+          h(
+            'td',
+            {},
+            h(
+              'div',
+              { class: 'actions' },
+              h(
+                'button',
+                {
+                  type: 'button',
+                  disabled: d.retriedAt !== undefined,
+                  title: d.retriedAt !== undefined ? `retried ${fmtTime(d.retriedAt as number)}` : 'call the agent again, once',
+                  onclick: () =>
+                    void act(`Retry ${id}`, async () => {
+                      const r = await api.call<{ retried: boolean }>('POST', `${path}/retry`);
+                      return r.retried ? 're-sent to the agent' : 'already retried; not sent again';
+                    }),
+                },
+                d.retriedAt !== undefined ? 'Retried' : 'Retry',
+              ),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  onclick: () => {
+                    if (confirm(`Delete dead letter ${id}?`))
+                      void act(`Delete ${id}`, async () => {
+                        await api.call('DELETE', path);
+                        return 'deleted';
+                      });
+                  },
+                },
+                'Delete',
+              ),
+            ),
+          ),
+        );
+      }),
     );
   } catch (err) {
     clear(
@@ -574,7 +686,7 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
         {},
         h(
           'td',
-          { colspan: 5, class: 'error-box', role: 'alert' },
+          { colspan: 6, class: 'error-box', role: 'alert' },
           `Could not load dead letters: ${describeError(err)}`,
         ),
       ),

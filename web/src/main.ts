@@ -7,6 +7,8 @@ import { clear, fmtTime, h, toast } from './dom';
 import { Live, MessageStore, newEventId, type LiveStatus } from './live';
 import { renderMessage } from './render';
 import { renderAdmin } from './admin';
+import { whatIfPanel } from './what-if';
+import { diagramPanel, type DiagramPanel } from './diagram';
 import type { Message, ThredSummary } from './types';
 
 const api = new Api();
@@ -18,6 +20,8 @@ let live: Live | null = null;
 let threds: ThredSummary[] = [];
 let thredsError = '';
 let inbox: { feed: HTMLElement; list: HTMLElement; thredId: string | null } | null = null;
+/** The diagram on the open thred page, redrawn as the thred's messages arrive. */
+let diagram: DiagramPanel | null = null;
 
 // ---------- answered prompts (kept across reloads, per participant) ----------
 function answeredKey(): string {
@@ -146,6 +150,7 @@ function scheduleThredsRefresh(delay = 400): void {
 
 function onMessage(m: Message): void {
   scheduleThredsRefresh();
+  if (diagram?.element.isConnected && diagram.thredId === m.event.thredId) diagram.refresh();
   if (!inbox || !inbox.feed.isConnected) {
     toast(`New message: ${m.event.data?.title ?? m.event.type}`);
     return;
@@ -261,6 +266,7 @@ function showInbox(thredId: string | null): void {
   else feed.append(...msgs.map(card));
 
   const thred = thredId ? threds.find((t) => t.id === thredId) : undefined;
+  diagram = thredId ? diagramPanel(api, { thredId }) : null;
   clear(
     main,
     h(
@@ -289,6 +295,11 @@ function showInbox(thredId: string | null): void {
             )
           : null,
         thredId && thred?.status !== 'terminated' ? broadcastForm(thredId) : null,
+        thred?.patternId && api.session?.roles.includes('admin')
+          ? h('p', { class: 'sub' }, h('a', { href: `#/pattern/${encodeURIComponent(thred.patternId)}` }, `Pattern ${thred.patternId}`))
+          : null,
+        diagram?.element ?? null,
+        thredId && api.session?.roles.includes('admin') ? whatIfPanel(api, thredId) : null,
         feed,
       ),
     ),
@@ -339,6 +350,21 @@ function broadcastForm(thredId: string): HTMLElement {
   return form;
 }
 
+// ---------- pattern page (#/pattern/<id>, admins): its diagram ----------
+function showPatternPage(patternId: string): void {
+  const panel = diagramPanel(api, { patternId });
+  clear(
+    main,
+    h(
+      'section',
+      { class: 'content pattern-page', 'aria-labelledby': 'pattern-title' },
+      h('h2', { id: 'pattern-title' }, `Pattern ${patternId}`),
+      h('p', { class: 'sub' }, h('a', { href: '#/admin/patterns' }, 'Edit in Admin → Patterns')),
+      panel.element,
+    ),
+  );
+}
+
 // ---------- routing ----------
 function route(): void {
   if (!api.session) {
@@ -358,6 +384,13 @@ function route(): void {
       return;
     }
     renderAdmin(main, api, hash.split('/')[2] ?? 'patterns');
+    return;
+  }
+  const pm = /^\/pattern\/(.+)$/.exec(hash);
+  if (pm) {
+    inbox = null;
+    renderHeader();
+    showPatternPage(pm[1] as string);
     return;
   }
   const m = /^\/thred\/(.+)$/.exec(hash);
