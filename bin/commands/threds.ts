@@ -257,7 +257,7 @@ export async function run(argv: string[]): Promise<number> {
         const b = values.wait ? await follow(api, id) : await api.request<BatchView>('GET', `/threds/batch/${enc(id)}`);
         if (values.json) printJson(b);
         else printBatch(b);
-        return b.state === 'failed' ? 1 : 0;
+        return b.state === 'failed' || (values.wait && b.failed > 0) ? 1 : 0; // as for an acting command with --wait
       });
     }
     default: {

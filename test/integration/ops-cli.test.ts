@@ -134,6 +134,11 @@ describe('threds threds', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain('1 failed of 1');
     expect(wrong.stdout).toContain(`  ${c}: invalid body: /transition/name pattern oc_bulk has no reaction "nowhere"`);
+    // Following that batch again says the same, with the same exit code (the help's "exit 1 if any thred failed").
+    const failedId = /^batch (\S+):/m.exec(wrong.stdout)![1]!;
+    const again = await threds(['threds', 'batch', failedId, '--wait']);
+    expect(again.stdout).toContain('1 failed of 1');
+    expect(again.code).toBe(1);
   });
 });
 
