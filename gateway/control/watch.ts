@@ -33,6 +33,8 @@ export function createWatcher(opts: WatchOptions) {
   /** Thred id → the snapshot identity last pushed (or seen) while this gateway had watchers. */
   const seen = new Map<string, { key: string; updateTime: number }>();
   let lastPoll: number | undefined;
+  /** Watches (participant and start) this gateway has polled for: only a new one widens the window to its start. */
+  let served = new Set<string>();
   let lastSweep = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -49,11 +51,15 @@ export function createWatcher(opts: WatchOptions) {
     const watches = hub.all().length === 0 ? [] : (await store.watches.live(t)).filter((w) => hub.sessionsOf(w.participantId).length > 0);
     if (watches.length === 0) {
       seen.clear();
+      served.clear();
       lastPoll = undefined;
       return;
     }
-    const since = Math.min(lastPoll ?? t, ...watches.map((w) => w.startedAt)) - overlapMs;
+    const watchKey = (w: WatchRecord) => `${w.participantId}@${w.startedAt}`;
+    const fresh = watches.filter((w) => !served.has(watchKey(w)));
+    const since = Math.min(lastPoll ?? t, ...fresh.map((w) => w.startedAt)) - overlapMs;
     lastPoll = t;
+    served = new Set(watches.map(watchKey));
     const changed = await store.threds.changedSince(since);
     for (const record of changed.sort((a, b) => a.updateTime - b.updateTime)) {
       const key = identity(record);
@@ -90,7 +96,7 @@ export function createWatcher(opts: WatchOptions) {
       timer = undefined;
       await running;
     },
-    /** One poll now (tests and the watch start, so the first poll need not wait). */
+    /** One poll now (tests). */
     tick,
   };
 }
