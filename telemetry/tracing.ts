@@ -13,12 +13,19 @@ import {
   SpanStatusCode,
   TraceFlags,
   context,
+  propagation,
   trace,
   type Attributes,
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { BatchSpanProcessor, RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  RandomIdGenerator,
+  SimpleSpanProcessor,
+  type IdGenerator,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -59,9 +66,9 @@ export function tracingEnabled(): boolean {
  * Registers the process's tracer provider once (later calls, e.g. the gateway's inside `threds dev`, keep the
  * first service name). `OTEL_SERVICE_NAME` overrides the name. Returns whether tracing is on.
  */
-export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, exporter?: SpanExporter): boolean {
   if (provider) return true;
-  if (!tracingConfigured(env)) return false;
+  if (!exporter && !tracingConfigured(env)) return false;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
   if (protocol && protocol !== 'http/json') {
     // Only the JSON encoding of OTLP/HTTP is installed; collectors accept it on the same port and path.
@@ -71,7 +78,8 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
   provider = new NodeTracerProvider({
     resource: new Resource({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }),
     idGenerator: ids,
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
+    // An exporter passed in (tests: in-memory) gets each span as it ends.
+    spanProcessors: [exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
   });
   provider.register(); // W3C trace-context propagator and the AsyncLocalStorage context manager
   return true;
@@ -82,6 +90,10 @@ export async function shutdownTracing(): Promise<void> {
   const p = provider;
   provider = undefined;
   await p?.shutdown();
+  // Unregister the globals too, so a later provider in the same process can register.
+  trace.disable();
+  context.disable();
+  propagation.disable();
 }
 
 export async function flushTracing(): Promise<void> {
