@@ -3,7 +3,7 @@
  * reaction, picks an op, confirms a dialog that names the count (from a dry run), and the matching threds end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { launchBrowser, screenshot, type TestBrowser, logIn } from './browser';
 import { startConsoleStack, type ConsoleStack } from './stack';
 
 let stack: ConsoleStack;
@@ -52,10 +52,7 @@ describe('console batch action', () => {
 
     const page = await browser.newPage();
     page.on('pageerror', (err) => console.error('[browser] page error:', err.message));
-    await page.goto(`${stack.url}/`);
-    await page.getByLabel('Participant id').fill('admin');
-    await page.getByLabel('Password').fill(stack.password('admin'));
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, stack.url, 'admin', stack.password('admin'));
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('link', { name: 'Threds' }).click();
     await page.locator('#thred-pattern').fill('e2e_batch');

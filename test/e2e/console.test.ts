@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { projectRoot } from '../../bin/stack';
 import { validatePattern } from '../../patterns';
 import { detectionEvent } from '../../bin/commands/sensor';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { launchBrowser, screenshot, type TestBrowser, logIn as logInAs } from './browser';
 import { startConsoleStack, type ConsoleStack } from './stack';
 
 let stack: ConsoleStack;
@@ -32,11 +32,8 @@ async function openPage(): Promise<Page> {
   return page;
 }
 
-async function logIn(page: Page, participantId: string, password: string): Promise<void> {
-  await page.goto(`${stack.url}/`);
-  await page.getByLabel('Participant id').fill(participantId);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+function logIn(page: Page, participantId: string, password: string): Promise<void> {
+  return logInAs(page, stack.url, participantId, password);
 }
 
 async function postSensorEvent(latitude: number, longitude: number): Promise<{ started: string[] }> {

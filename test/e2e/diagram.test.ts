@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { detectionEvent } from '../../bin/commands/sensor';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { launchBrowser, screenshot, type TestBrowser, logIn as logInAs } from './browser';
 import { startConsoleStack, type ConsoleStack } from './stack';
 
 let stack: ConsoleStack;
@@ -23,10 +23,7 @@ afterAll(async () => {
 async function logIn(participantId: string): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (err) => console.error('[browser] page error:', err.message));
-  await page.goto(`${stack.url}/`);
-  await page.getByLabel('Participant id').fill(participantId);
-  await page.getByLabel('Password').fill(stack.password(participantId));
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logInAs(page, stack.url, participantId, stack.password(participantId));
   await page.locator('#live-status.live').waitFor({ timeout: 15_000 });
   return page;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../bin/stack';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { launchBrowser, screenshot, type TestBrowser, logIn } from './browser';
 import { startConsoleStack, type ConsoleStack } from './stack';
 
 let stack: ConsoleStack;
@@ -43,10 +43,7 @@ describe('what if (console)', () => {
 
     const page = await browser.newPage();
     page.on('pageerror', (err) => console.error('[browser] page error:', err.message));
-    await page.goto(`${stack.url}/`);
-    await page.getByLabel('Participant id').fill('admin');
-    await page.getByLabel('Password').fill(stack.password('admin'));
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, stack.url, 'admin', stack.password('admin'));
     await page.locator('#live-status.live').waitFor({ timeout: 15_000 });
     await page.goto(`${stack.url}/#/thred/${encodeURIComponent(thredId)}`);
 

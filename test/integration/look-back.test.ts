@@ -13,6 +13,8 @@ import { startGatewayEngine, type Gateway, type GatewayEngine } from '../helpers
 import { waitFor } from '../helpers/engine';
 import { askPattern, twicePattern } from '../fixtures/look-back-patterns';
 import { replaySinks } from '../../telemetry/worker';
+import type { Static } from 'typebox';
+import type { LogRecordSchema, StoredEventSchema } from '../../gateway/schemas';
 
 let g: GatewayEngine;
 let gw: Gateway;
@@ -36,15 +38,9 @@ interface ThredView {
   reaction: string | null;
   locals: Record<string, unknown>;
 }
-interface StoredEvent {
-  event: { id: string };
-  direction: 'in' | 'out';
-  to?: string[];
-}
-interface LogRecord {
-  kind: string;
-  eventId?: string;
-}
+/** The answers of GET /threds/:id/events and /log, typed by their route schemas. */
+type StoredEvent = Static<typeof StoredEventSchema>;
+type LogRecord = Static<typeof LogRecordSchema>;
 
 const uniq = () => randomBytes(4).toString('hex');
 
@@ -95,9 +91,14 @@ describe('look-back', () => {
     const events = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/events`, headers: admin() })).json().events as StoredEvent[];
     expect(events.map((e) => e.event.id)).toContain(early.id);
 
-    const history = await g.e.s.client.workflow.getHandle(thredId).fetchHistory();
-    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
-    expect(markers.length).toBeGreaterThanOrEqual(3); // record, look-back, record
+    // The read model is written inside the local activity; its marker reaches history when the workflow task
+    // completes, a moment later on a loaded machine.
+    const markersOf = (h: Awaited<ReturnType<typeof fetchHistory>>) => h.events!.filter((e) => e.markerRecordedEventAttributes);
+    const fetchHistory = () => g.e.s.client.workflow.getHandle(thredId).fetchHistory();
+    const history = await waitFor(async () => {
+      const h = await fetchHistory();
+      return markersOf(h).length >= 3 ? h : undefined; // record, look-back, record
+    }, 'the record, look-back and record markers in history');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), sinks: replaySinks }, history, thredId);
     // THREDS_RECORD_HISTORIES=1 keeps it among the histories every later version must replay (test/replay).
     if (process.env.THREDS_RECORD_HISTORIES === '1') {

@@ -8,6 +8,8 @@ import type { Message } from '../../patterns';
 import { startGatewayEngine, type Gateway, type GatewayEngine } from '../helpers/gateway';
 import { agentType, waitFor } from '../helpers/engine';
 import { askPattern } from '../fixtures/look-back-patterns';
+import type { Static } from 'typebox';
+import type { LogRecordSchema, StoredEventSchema } from '../../gateway/schemas';
 
 const lookup = agentType('whatif');
 
@@ -55,15 +57,9 @@ interface RouteResult {
   thredIds: string[];
   started: string[];
 }
-interface StoredEvent {
-  event: { id: string };
-  direction: 'in' | 'out';
-  to?: string[];
-}
-interface LogRecord {
-  kind: string;
-  eventId?: string;
-}
+/** The answers of GET /threds/:id/events and /log, typed by their route schemas. */
+type StoredEvent = Static<typeof StoredEventSchema>;
+type LogRecord = Static<typeof LogRecordSchema>;
 interface Step {
   kind: string;
   from: string | null;
