@@ -25,8 +25,14 @@ export default tseslint.config(
         {
           patterns: [
             restrict(nodeBuiltins, 'patterns/ is the pure core: no Node built-ins.'),
-            restrict(['@temporalio/*', 'mongodb', 'fastify', '@fastify/*', 'ws', 'pino'], 'patterns/ is the pure core: no I/O libraries.'),
-            restrict(['**/workflows/**', '**/activities/**', '**/gateway/**', '**/store/**', '**/bin/**'], 'patterns/ imports only patterns/.'),
+            restrict(
+              ['@temporalio/*', 'mongodb', 'fastify', '@fastify/*', 'ws', 'pino'],
+              'patterns/ is the pure core: no I/O libraries.',
+            ),
+            restrict(
+              ['**/workflows/**', '**/activities/**', '**/gateway/**', '**/store/**', '**/bin/**'],
+              'patterns/ imports only patterns/.',
+            ),
           ],
         },
       ],
@@ -46,9 +52,19 @@ export default tseslint.config(
         {
           patterns: [
             restrict(nodeBuiltins, 'Workflow code runs in the deterministic sandbox: no Node built-ins.'),
-            restrict(['@temporalio/activity', '@temporalio/client', '@temporalio/worker', 'mongodb', 'fastify', 'ws', 'pino'], 'Workflows only sequence: no I/O.'),
-            restrict(['**/gateway/**', '**/store/**', '**/bin/**'], 'Workflows import patterns/ and activity types only.'),
-            { group: ['**/activities/**'], allowTypeImports: true, message: 'Import activity types only (import type).' },
+            restrict(
+              ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', 'mongodb', 'fastify', 'ws', 'pino'],
+              'Workflows only sequence: no I/O.',
+            ),
+            restrict(
+              ['**/gateway/**', '**/store/**', '**/bin/**'],
+              'Workflows import patterns/ and activity types only.',
+            ),
+            {
+              group: ['**/activities/**'],
+              allowTypeImports: true,
+              message: 'Import activity types only (import type).',
+            },
             {
               group: ['**/telemetry/**', '!**/telemetry/trace-context', '!**/telemetry/sinks'],
               message: 'Workflows report through sinks: of telemetry/, only the pure trace-context and the sink types.',
@@ -67,8 +83,14 @@ export default tseslint.config(
         {
           patterns: [
             restrict(nodeBuiltins, 'Bundled into workflows: no Node built-ins.'),
-            restrict(['@opentelemetry/*', 'prom-client', 'pino', '@temporalio/worker', '@temporalio/client'], 'Bundled into workflows: no I/O.'),
-            restrict(['**/gateway/**', '**/store/**', '**/bin/**', '**/activities/**'], 'Bundled into workflows: pure helpers only.'),
+            restrict(
+              ['@opentelemetry/*', 'prom-client', 'pino', '@temporalio/worker', '@temporalio/client'],
+              'Bundled into workflows: no I/O.',
+            ),
+            restrict(
+              ['**/gateway/**', '**/store/**', '**/bin/**', '**/activities/**'],
+              'Bundled into workflows: pure helpers only.',
+            ),
           ],
         },
       ],
@@ -81,7 +103,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            restrict(['**/gateway/**', '**/bin/**'], 'activities/ and gateway/ never import each other; share through store/.'),
+            restrict(
+              ['**/gateway/**', '**/bin/**'],
+              'activities/ and gateway/ never import each other; share through store/.',
+            ),
             { group: ['**/workflows/**'], allowTypeImports: true, message: 'Activities import workflow types only.' },
           ],
         },
@@ -95,8 +120,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            restrict(['**/activities/**', '**/bin/**'], 'gateway/ and activities/ never import each other; share through store/.'),
-            restrict(['**/workflows/thred', '**/workflows/thred.ts'], 'The gateway talks to threds through workflows/messages.ts only.'),
+            restrict(
+              ['**/activities/**', '**/bin/**'],
+              'gateway/ and activities/ never import each other; share through store/.',
+            ),
+            restrict(
+              ['**/workflows/thred', '**/workflows/thred.ts'],
+              'The gateway talks to threds through workflows/messages.ts only.',
+            ),
           ],
         },
       ],
@@ -107,7 +138,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [restrict(['**/workflows/**', '**/gateway/**', '**/activities/**', '**/bin/**'], 'store/ is shared below the edges.')] },
+        {
+          patterns: [
+            restrict(
+              ['**/workflows/**', '**/gateway/**', '**/activities/**', '**/bin/**'],
+              'store/ is shared below the edges.',
+            ),
+          ],
+        },
       ],
     },
   },

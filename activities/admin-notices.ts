@@ -28,7 +28,9 @@ export interface AdminNoticeInput {
 }
 
 /** The notices to store and push for one step (empty when no admin is online or the thred is over its limit). */
-export async function adminNotices(input: AdminNoticeInput): Promise<{ message: Message; recipients: string[]; time: number }[]> {
+export async function adminNotices(
+  input: AdminNoticeInput,
+): Promise<{ message: Message; recipients: string[]; time: number }[]> {
   const { store, thredId, time, book } = input;
   if (input.errors.length === 0 && input.deadLetters.length === 0) return [];
   const admins = (await resolveAddresses([ADMINS_ADDRESS], book)).ids;

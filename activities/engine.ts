@@ -106,7 +106,12 @@ export function createEngineActivities(deps: EngineDeps) {
         for (const [ordinal, { message }] of rec.messages.entries()) {
           const { ids, unknown, reasons } = await resolveAddresses(message.to, book);
           if (unknown.length > 0) log('addresses resolve to nobody', { thredId, unknown, reasons });
-          resolved.push({ message: { ...message, to: ids }, recipients: ids, time: rec.time, origin: { step: rec.step, ordinal } });
+          resolved.push({
+            message: { ...message, to: ids },
+            recipients: ids,
+            time: rec.time,
+            origin: { step: rec.step, ordinal },
+          });
           ids.forEach((id) => recipients.add(id));
         }
         // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
@@ -120,7 +125,15 @@ export function createEngineActivities(deps: EngineDeps) {
           });
         }
         // Step errors and dead letters also reach the admins online (rate-limited per thred).
-        const notices = await adminNotices({ store, thredId, pattern, time: rec.time, errors: rec.errors, deadLetters: rec.deadLetters, book });
+        const notices = await adminNotices({
+          store,
+          thredId,
+          pattern,
+          time: rec.time,
+          errors: rec.errors,
+          deadLetters: rec.deadLetters,
+          book,
+        });
         resolved.push(...notices);
         writes.push(
           ...rec.agentMessages.map((m, i) =>
@@ -140,7 +153,9 @@ export function createEngineActivities(deps: EngineDeps) {
         );
       }
       writes.push(
-        ...resolved.map(({ message, recipients: to, time, origin }) => store.events.saveOutbound(message.event, to, time, origin)),
+        ...resolved.map(({ message, recipients: to, time, origin }) =>
+          store.events.saveOutbound(message.event, to, time, origin),
+        ),
         ...resolved.map(({ message, recipients: to, time }) => store.outbox.add(message, to, time)),
         store.thredLog.append(
           steps.flatMap((rec) =>

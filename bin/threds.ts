@@ -42,13 +42,18 @@ export const COMMANDS: Record<string, CommandInfo> = {
     usage: 'setup',
     noArgs: true,
     summary: 'prepare a Temporal cluster and MongoDB: namespace and retention, search attributes, indexes (idempotent)',
-    details: ['Retention from THREDS_RETENTION (default 30d). Connects with TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY.'],
+    details: [
+      'Retention from THREDS_RETENTION (default 30d). Connects with TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY.',
+    ],
   },
   cluster: {
     usage: 'cluster',
     noArgs: true,
-    summary: 'run the production topology locally: Temporal server and FerretDB on PostgreSQL, 2 gateways, 2 workers, agents',
-    details: ['Data under .data/cluster (kept across restarts). Gateways :3000 and :3001, Temporal :7233, its UI :8233.'],
+    summary:
+      'run the production topology locally: Temporal server and FerretDB on PostgreSQL, 2 gateways, 2 workers, agents',
+    details: [
+      'Data under .data/cluster (kept across restarts). Gateways :3000 and :3001, Temporal :7233, its UI :8233.',
+    ],
   },
   test: {
     usage: 'test [vitest args…]',
@@ -116,7 +121,7 @@ export const COMMANDS: Record<string, CommandInfo> = {
   },
   'dead-letters': {
     usage: 'dead-letters list [--limit N] | retry <id> | delete <id>',
-    summary: "agent messages whose retries ran out: list, re-deliver once, delete (through the gateway)",
+    summary: 'agent messages whose retries ran out: list, re-deliver once, delete (through the gateway)',
     details: OPS_HELP,
   },
   patterns: {

@@ -24,7 +24,9 @@ export interface ThredWorkerOptions {
 }
 
 /** Workers' and agents' connection: the same address and TLS / API key as every other Temporal client (SPEC §13). */
-export function connectWorkerTemporal(config: TemporalSecurity & { temporalAddress: string }): Promise<NativeConnection> {
+export function connectWorkerTemporal(
+  config: TemporalSecurity & { temporalAddress: string },
+): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.temporalAddress, ...temporalSecurityOptions(config) });
 }
 

@@ -66,7 +66,11 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   app.addHook('onClose', async () => flushTracing()); // the last requests' spans leave before the process does
   app.addHook('onResponse', async (req, reply) => {
     // The route template keeps the label set bounded (unmatched URLs count as one).
-    metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    metrics.httpRequests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
   });
   const ctx: GatewayContext = {
     deps,
@@ -110,7 +114,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     // After authentication (onRequest), so the limit is per principal rather than per client address.
     hook: 'preHandler',
     keyGenerator: (req) => (req.principal ? `p:${req.principal.id}` : `ip:${req.ip}`),
-    errorResponseBuilder: (_req, rc) => fail('RATE_LIMITED', `rate limit exceeded: ${rc.max} requests per minute; retry in ${rc.after}`),
+    errorResponseBuilder: (_req, rc) =>
+      fail('RATE_LIMITED', `rate limit exceeded: ${rc.max} requests per minute; retry in ${rc.after}`),
   });
   void app.register(fastifyWebsocket, {
     options: { maxPayload: limits.frameBytes * 4 },

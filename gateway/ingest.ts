@@ -37,7 +37,10 @@ export function createIngest(opts: {
   /** One line per routed event with `eventId`, `thredIds`, `traceId` (the fields every process logs). */
   log?: { info(fields: object, msg: string): void };
   /** Control events (SPEC §14) go here instead of to the router (gateway/control). */
-  control?: { handles(event: ThredsEvent): boolean; handle(event: ThredsEvent, principal: Principal): Promise<RouteResult> };
+  control?: {
+    handles(event: ThredsEvent): boolean;
+    handle(event: ThredsEvent, principal: Principal): Promise<RouteResult>;
+  };
 }) {
   const { router, metrics } = opts;
 

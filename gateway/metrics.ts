@@ -7,7 +7,11 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
-    eventsReceived: new Counter({ name: 'threds_events_received_total', help: 'Events received (HTTP and WebSocket)', registers }),
+    eventsReceived: new Counter({
+      name: 'threds_events_received_total',
+      help: 'Events received (HTTP and WebSocket)',
+      registers,
+    }),
     eventsAccepted: new Counter({ name: 'threds_events_accepted_total', help: 'Events stored and routed', registers }),
     eventsRejected: new Counter({
       name: 'threds_events_rejected_total',
@@ -74,7 +78,7 @@ export function createRouterMetrics() {
     }),
     deliveryRecordFailures: new Counter({
       name: 'threds_delivery_record_failures_total',
-      help: 'Deliveries whose record could not be written (duplicates then fall back to the thred\'s recent ids)',
+      help: "Deliveries whose record could not be written (duplicates then fall back to the thred's recent ids)",
       registers,
     }),
   };

@@ -122,7 +122,11 @@ export const ResetBodySchema = Type.Object({
   ),
 });
 export type ResetBody = Static<typeof ResetBodySchema>;
-export const ResetResponseSchema = Type.Object({ thredId: Type.String(), runId: Type.String(), resetEventId: Type.Number() });
+export const ResetResponseSchema = Type.Object({
+  thredId: Type.String(),
+  runId: Type.String(),
+  resetEventId: Type.Number(),
+});
 
 /** Patterns are validated by validatePattern (400 with its report), so the route only requires a JSON object. */
 export const PatternBodySchema = Type.Object({}, { additionalProperties: true, description: 'Pattern (SPEC §4)' });

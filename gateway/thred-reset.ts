@@ -32,7 +32,10 @@ export async function resetThred(
   try {
     const history = await client.workflow.getHandle(thredId).fetchHistory();
     completed = (history.events ?? [])
-      .filter((e) => Number(e.eventType) === WORKFLOW_TASK_COMPLETED || String(e.eventType).endsWith('WORKFLOW_TASK_COMPLETED'))
+      .filter(
+        (e) =>
+          Number(e.eventType) === WORKFLOW_TASK_COMPLETED || String(e.eventType).endsWith('WORKFLOW_TASK_COMPLETED'),
+      )
       .map((e) => Number(e.eventId));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 5) {

@@ -84,10 +84,7 @@ type AstNode = {
   position?: number;
 };
 
-type Term =
-  | { kind: 'path'; path: string[] }
-  | { kind: 'response'; name: string }
-  | { kind: 'const'; value: unknown };
+type Term = { kind: 'path'; path: string[] } | { kind: 'response'; name: string } | { kind: 'const'; value: unknown };
 
 class Unsolvable extends Error {}
 
@@ -124,7 +121,8 @@ class Draft {
   assign(path: string[], value: unknown): void {
     const s = this.slot(path);
     if (s.set) {
-      if (!same(s.value, value)) throw new Unsolvable(`${path.join('.')} cannot be both ${show(s.value)} and ${show(value)}`);
+      if (!same(s.value, value))
+        throw new Unsolvable(`${path.join('.')} cannot be both ${show(s.value)} and ${show(value)}`);
       return;
     }
     if (s.absent === true || s.not.some((v) => same(v, value)))
@@ -237,7 +235,8 @@ function termOf(node: AstNode, env: SolveEnv): Term | null {
   if (fn === 'valueNamed' && arg0.ok && typeof arg0.value === 'string') {
     if (args.length === 1) return { kind: 'path', path: ['data', 'content', 'values', arg0.value] };
     const other = termOf(args[1] as AstNode, env);
-    if (other?.kind === 'path' && other.path.length === 0) return { kind: 'path', path: ['data', 'content', 'values', arg0.value] };
+    if (other?.kind === 'path' && other.path.length === 0)
+      return { kind: 'path', path: ['data', 'content', 'values', arg0.value] };
     if (other?.kind === 'const') {
       const ev = other.value as ThredsEvent | undefined;
       return { kind: 'const', value: valueNamed(ev?.data?.content?.values, arg0.value) };
@@ -265,7 +264,8 @@ function truthy(value: unknown): boolean {
 /** Makes `node` evaluate truthy (want) or falsy (!want) for the event being drafted; throws Unsolvable. */
 function solve(node: AstNode, want: boolean, draft: Draft, env: SolveEnv): void {
   const fn = fnName(node);
-  if (node.type === 'block' && node.expressions?.length === 1) return solve(node.expressions[0] as AstNode, want, draft, env);
+  if (node.type === 'block' && node.expressions?.length === 1)
+    return solve(node.expressions[0] as AstNode, want, draft, env);
   if (fn === 'not' && node.arguments?.length === 1) return solve(node.arguments[0] as AstNode, !want, draft, env);
   if (fn === 'exists' && node.arguments?.length === 1) {
     const t = termOf(node.arguments[0] as AstNode, env);
@@ -337,12 +337,14 @@ const NEGATE: Record<string, string> = { '<': '>=', '<=': '>', '>': '<=', '>=': 
 function compare(op: string, lhs: AstNode, rhs: AstNode, want: boolean, draft: Draft, env: SolveEnv): void {
   let a = termOf(lhs, env);
   let b = termOf(rhs, env);
-  if (a === null || b === null) throw new Unsolvable(`cannot construct a value for ${describeNode(a === null ? lhs : rhs)}`);
+  if (a === null || b === null)
+    throw new Unsolvable(`cannot construct a value for ${describeNode(a === null ? lhs : rhs)}`);
   if (op === 'in') {
     if (b.kind !== 'const') throw new Unsolvable(`'in' needs a constant list`);
     const list = Array.isArray(b.value) ? b.value : [b.value];
     if (a.kind === 'const') {
-      if (list.some((v) => same(v, (a as { value: unknown }).value)) !== want) throw new Unsolvable(`${show(a.value)} in ${show(list)}`);
+      if (list.some((v) => same(v, (a as { value: unknown }).value)) !== want)
+        throw new Unsolvable(`${show(a.value)} in ${show(list)}`);
       return;
     }
     if (a.kind !== 'path') throw new Unsolvable(`'in' over $isResponseFor`);
@@ -435,7 +437,8 @@ function solveCondition(node: Condition, want: boolean, draft: Draft, env: Solve
     try {
       return solve(astOf(node.xpr ?? 'false'), want, draft, env);
     } catch (err) {
-      if (err instanceof Unsolvable) throw new Unsolvable(`\`${node.xpr}\`${want ? '' : ' (to be false)'}: ${err.message}`);
+      if (err instanceof Unsolvable)
+        throw new Unsolvable(`\`${node.xpr}\`${want ? '' : ' (to be false)'}: ${err.message}`);
       throw err;
     }
   }
@@ -501,7 +504,11 @@ function eventFrom(draft: Draft, ctx: BuildCtx, id: string, reaction: Pattern['r
   const valuesPath = ['data', 'content', 'values'];
   for (const s of draft.slots.values()) {
     const isValue = s.path.length === 4 && valuesPath.every((p, i) => s.path[i] === p);
-    const fallback = isValue ? ctx.scenario.fills[s.path[3] as string] : s.path.length === 1 && s.path[0] === 'type' ? event.type : undefined;
+    const fallback = isValue
+      ? ctx.scenario.fills[s.path[3] as string]
+      : s.path.length === 1 && s.path[0] === 'type'
+        ? event.type
+        : undefined;
     const value = Draft.final(s, fallback ?? (s.not.length > 0 ? undefined : undefined));
     setPath(event, s.path, value);
   }
@@ -594,7 +601,10 @@ interface Prefix {
   taken: string[];
 }
 
-function decisions(trace: SimulationTrace, fromStep: number): { kind: 'event' | 'expiry'; from: string | null; to: string | null }[] {
+function decisions(
+  trace: SimulationTrace,
+  fromStep: number,
+): { kind: 'event' | 'expiry'; from: string | null; to: string | null }[] {
   const out: { kind: 'event' | 'expiry'; from: string | null; to: string | null }[] = [];
   for (const step of trace.steps.slice(fromStep)) {
     for (const e of step.effects) {
@@ -784,7 +794,10 @@ export async function cover(input: unknown, opts: CoverOptions = {}): Promise<Co
     let bestGain = 0;
     for (const c of candidates) {
       const gain = new Set(c.taken.filter((t) => left.has(t))).size;
-      if (gain > bestGain || (gain === bestGain && best !== undefined && gain > 0 && c.inputs.length < best.inputs.length)) {
+      if (
+        gain > bestGain ||
+        (gain === bestGain && best !== undefined && gain > 0 && c.inputs.length < best.inputs.length)
+      ) {
         best = c;
         bestGain = gain;
       }
@@ -830,7 +843,8 @@ function countSteps(trace: SimulationTrace, inputs: number): number {
   let n = 0;
   for (let i = 1; i <= inputs; i++) ids.add(`e${i}`);
   trace.steps.forEach((s, i) => {
-    if (s.kind === 'event' && s.event !== undefined && ids.has(s.event.id) && s.note?.startsWith('look-back') !== true) n = i + 1;
+    if (s.kind === 'event' && s.event !== undefined && ids.has(s.event.id) && s.note?.startsWith('look-back') !== true)
+      n = i + 1;
   });
   return n;
 }
@@ -855,4 +869,3 @@ export function coverageLine(r: Pick<CoverReport, 'covered' | 'total'>): string 
   const pct = r.total === 0 ? 100 : Math.floor((r.covered / r.total) * 1000) / 10;
   return `${r.covered} / ${r.total} transitions covered (${pct} %)`;
 }
-

@@ -18,14 +18,29 @@ export interface DiagramOptions {
 }
 
 // Words Mermaid's state grammar treats specially; a reaction with such a name gets a prefixed id.
-const RESERVED = new Set(['state', 'note', 'end', 'class', 'classDef', 'direction', 'style', 'as', 'left', 'right', 'of']);
+const RESERVED = new Set([
+  'state',
+  'note',
+  'end',
+  'class',
+  'classDef',
+  'direction',
+  'style',
+  'as',
+  'left',
+  'right',
+  'of',
+]);
 
 /** Mermaid state ids per reaction: the name itself when it is a plain identifier, else a sanitized unique id. */
 export function diagramIds(names: string[]): Map<string, string> {
   const ids = new Map<string, string>();
   const used = new Set<string>();
   names.forEach((name, i) => {
-    let id = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(name) ? name : `r${i}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    let id =
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(name)
+        ? name
+        : `r${i}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
     while (used.has(id)) id = `${id}_${i}`;
     used.add(id);
     ids.set(name, id);
@@ -35,7 +50,11 @@ export function diagramIds(names: string[]): Map<string, string> {
 
 /** Text that cannot end a Mermaid statement early or open a comment/entity. */
 function safe(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[;#:{}"]/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[;#:{}"]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export const CURRENT_STYLE = 'fill:#ffe08a,stroke:#b35c00,stroke-width:3px,color:#000';

@@ -218,7 +218,10 @@ export async function simulate(
     for (const { event } of offered) {
       offering.delete(event.id);
       if (state?.status !== 'active') break;
-      await deliver(event, `look-back (arrived ${clock - (arrived.find((a) => a.event === event)?.at ?? clock)} ms before)`);
+      await deliver(
+        event,
+        `look-back (arrived ${clock - (arrived.find((a) => a.event === event)?.at ?? clock)} ms before)`,
+      );
     }
   };
 

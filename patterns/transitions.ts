@@ -77,11 +77,7 @@ export function formatInterval(ms: number): string {
   return `${ms}ms`;
 }
 
-function target(
-  name: string,
-  from: string,
-  names: string[],
-): string | null | undefined {
+function target(name: string, from: string, names: string[]): string | null | undefined {
   if (name === '$noTransition') return from;
   if (name === '$terminate') return null;
   if (name === '$next') return names[names.indexOf(from) + 1] ?? null;

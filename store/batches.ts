@@ -55,7 +55,10 @@ export function createBatches(db: Db) {
       const kept = [...(batch?.errors ?? []), ...p.errors].slice(0, MAX_BATCH_ERRORS);
       await coll.updateOne(
         { _id: id },
-        { $set: { cursor: p.cursor, errors: kept, heartbeatAt: p.now }, $inc: { done: p.done, failed: p.errors.length } },
+        {
+          $set: { cursor: p.cursor, errors: kept, heartbeatAt: p.now },
+          $inc: { done: p.done, failed: p.errors.length },
+        },
       );
     },
     async finish(id: string, state: 'completed' | 'failed', now: number, error?: BatchError): Promise<void> {
@@ -66,12 +69,17 @@ export function createBatches(db: Db) {
     },
     /** Takes over a gateway-run batch whose runner stopped writing progress before `staleBefore`. */
     async claimStale(owner: string, staleBefore: number, now: number): Promise<BatchRecord[]> {
-      const stale = await coll.find({ runner: 'gateway', state: 'running', heartbeatAt: { $lt: staleBefore } }).toArray();
+      const stale = await coll
+        .find({ runner: 'gateway', state: 'running', heartbeatAt: { $lt: staleBefore } })
+        .toArray();
       const claimed: BatchRecord[] = [];
       for (const b of stale) {
         // Conditional on the heartbeat seen, so of two gateways claiming at once one usually wins (FerretDB's updates
         // are read-then-write; a double claim repeats at most one chunk, which the ops tolerate).
-        const res = await coll.updateOne({ _id: b._id, heartbeatAt: b.heartbeatAt }, { $set: { owner, heartbeatAt: now } });
+        const res = await coll.updateOne(
+          { _id: b._id, heartbeatAt: b.heartbeatAt },
+          { $set: { owner, heartbeatAt: now } },
+        );
         if (res.modifiedCount === 1) claimed.push({ ...b, owner, heartbeatAt: now });
       }
       return claimed;

@@ -47,8 +47,18 @@ export function createEventStore(db: Db) {
      * the router already knows (the threds it is about to start, or that nothing takes it), so the common paths cost
      * one insert and no update.
      */
-    async saveInbound(event: ThredsEvent, now: number, routing: Pick<StoredEvent, 'thredIds' | 'outcome'> = {}): Promise<boolean> {
-      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'in', storedAt: now, ...sourceOf(event) };
+    async saveInbound(
+      event: ThredsEvent,
+      now: number,
+      routing: Pick<StoredEvent, 'thredIds' | 'outcome'> = {},
+    ): Promise<boolean> {
+      const doc: EventDoc = {
+        _id: event.id,
+        event: toJsonText(event),
+        direction: 'in',
+        storedAt: now,
+        ...sourceOf(event),
+      };
       if (event.thredId) doc.thredId = event.thredId;
       if (routing.thredIds?.length) doc.thredIds = routing.thredIds;
       if (routing.outcome) doc.outcome = routing.outcome;
@@ -56,7 +66,14 @@ export function createEventStore(db: Db) {
     },
     /** Idempotent by event id (activities run at least once). */
     async saveOutbound(event: ThredsEvent, to: string[], now: number, origin?: OutboundOrigin): Promise<void> {
-      const doc: EventDoc = { _id: event.id, event: toJsonText(event), direction: 'out', to, storedAt: now, ...sourceOf(event) };
+      const doc: EventDoc = {
+        _id: event.id,
+        event: toJsonText(event),
+        direction: 'out',
+        to,
+        storedAt: now,
+        ...sourceOf(event),
+      };
       if (event.thredId) doc.thredId = event.thredId;
       if (origin) doc.origin = origin;
       await insertOnce(coll, [doc]);
@@ -91,7 +108,11 @@ export function createEventStore(db: Db) {
      * the filter comes from a compiled persistence matcher (activities/persistence-query.ts: no free operators).
      */
     async query(filter: Record<string, unknown>, limit: number): Promise<StoredEvent[]> {
-      const docs = await coll.find(filter as never).sort({ storedAt: 1 }).limit(limit).toArray();
+      const docs = await coll
+        .find(filter as never)
+        .sort({ storedAt: 1 })
+        .limit(limit)
+        .toArray();
       return docs.map(fromDoc);
     },
     /**
@@ -118,7 +139,12 @@ export function createEventStore(db: Db) {
       const filter =
         participantId === undefined
           ? ofThred
-          : { $and: [ofThred, { $or: [{ sourceId: participantId }, { to: participantId }, { sourceId: { $exists: false } }] }] };
+          : {
+              $and: [
+                ofThred,
+                { $or: [{ sourceId: participantId }, { to: participantId }, { sourceId: { $exists: false } }] },
+              ],
+            };
       const docs = await coll.find(filter).sort({ storedAt: 1 }).limit(limit).toArray();
       const events = docs.map(fromDoc);
       return participantId === undefined ? events : events.filter((e) => visibleTo(e, participantId));

@@ -13,7 +13,10 @@ export interface ParticipantRecord {
 export function createParticipantStore(db: Db) {
   const coll = db.collection<ParticipantRecord>('participants');
   return {
-    async upsert(p: { id: string; name?: string; passwordHash?: string; roles?: string[] }, now: number): Promise<void> {
+    async upsert(
+      p: { id: string; name?: string; passwordHash?: string; roles?: string[] },
+      now: number,
+    ): Promise<void> {
       const set: Partial<ParticipantRecord> = { updatedAt: now };
       if (p.name !== undefined) set.name = p.name;
       if (p.passwordHash !== undefined) set.passwordHash = p.passwordHash;
@@ -27,7 +30,11 @@ export function createParticipantStore(db: Db) {
     },
     /** Every participant's id, name and roles (never the password hash). */
     async list(limit = 10_000): Promise<{ id: string; name?: string; roles: string[] }[]> {
-      const docs = await coll.find({}, { projection: { passwordHash: 0 } }).sort({ _id: 1 }).limit(limit).toArray();
+      const docs = await coll
+        .find({}, { projection: { passwordHash: 0 } })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
       return docs.map((d) => ({ id: d._id, ...(d.name !== undefined && { name: d.name }), roles: d.roles ?? [] }));
     },
     async withRole(role: string): Promise<string[]> {

@@ -164,7 +164,14 @@ export function createThredStore(db: Db) {
     },
     /** Threds whose snapshot time is `since` or later (the watchThreds poll; reads every partition). */
     async changedSince(since: number, limit = 1000): Promise<ThredRecord[]> {
-      const pages = await Promise.all(partitions.map((c) => c.find({ updateTime: { $gte: since } }).limit(limit).toArray()));
+      const pages = await Promise.all(
+        partitions.map((c) =>
+          c
+            .find({ updateTime: { $gte: since } })
+            .limit(limit)
+            .toArray(),
+        ),
+      );
       return pages.flat().map(fromDoc);
     },
     async count(q: Omit<ThredListQuery, 'cursor' | 'limit'> = {}): Promise<number> {

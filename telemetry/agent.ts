@@ -17,7 +17,10 @@ function outcomeOf(reply: unknown): AgentOutcome {
   return (reply as ThredsEvent).data?.content?.error ? 'error_reply' : 'ok';
 }
 
-export function agentTelemetry(nodeType: string, metrics: ThredsMetrics = processMetrics()): ActivityInterceptorsFactory {
+export function agentTelemetry(
+  nodeType: string,
+  metrics: ThredsMetrics = processMetrics(),
+): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
@@ -49,7 +52,11 @@ export function agentTelemetry(nodeType: string, metrics: ThredsMetrics = proces
           const cancelled = err instanceof CancelledFailure || ctx.cancellationSignal.aborted;
           metrics.agentCalls.inc({
             node_type: nodeType,
-            outcome: cancelled ? 'cancelled' : err instanceof ApplicationFailure && err.nonRetryable ? 'failed' : 'retry',
+            outcome: cancelled
+              ? 'cancelled'
+              : err instanceof ApplicationFailure && err.nonRetryable
+                ? 'failed'
+                : 'retry',
           });
           endSpan(span, err);
           throw err;

@@ -61,7 +61,7 @@ export function createThredsMetrics(registry = new Registry(), defaultsPrefix?: 
     }),
     queueDepth: new Histogram({
       name: 'threds_queue_depth',
-      help: 'Items waiting in a thred\'s queue after each step, by pattern (summarised: no per-thred series)',
+      help: "Items waiting in a thred's queue after each step, by pattern (summarised: no per-thred series)",
       labelNames: ['pattern'] as const,
       buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
       registers,

@@ -65,7 +65,10 @@ export interface ProcessTelemetry {
  * Installs Temporal's runtime (once per process, before any worker or connection) and starts the metrics server.
  * The runtime gets no signal handlers: the entry point decides the shutdown order.
  */
-export async function startProcessTelemetry(role: ProcessRole, env: NodeJS.ProcessEnv = process.env): Promise<ProcessTelemetry> {
+export async function startProcessTelemetry(
+  role: ProcessRole,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProcessTelemetry> {
   const log = pino({ name: `threds-${role}`, level: env.LOG_LEVEL ?? 'info' });
   initTracing(role === 'dev' ? 'threds' : `threds-${role}`, env);
   const port = metricsPort(env);
@@ -75,7 +78,9 @@ export async function startProcessTelemetry(role: ProcessRole, env: NodeJS.Proce
     logger: new DefaultLogger(runtimeLevel, runtimeLogFunction(log)),
     shutdownSignals: [],
     ...(corePort !== undefined && {
-      telemetryOptions: { metrics: { metricPrefix: 'temporal_', prometheus: { bindAddress: `127.0.0.1:${corePort}` } } },
+      telemetryOptions: {
+        metrics: { metricPrefix: 'temporal_', prometheus: { bindAddress: `127.0.0.1:${corePort}` } },
+      },
     }),
   });
   let server: Server | undefined;
@@ -106,7 +111,9 @@ export function metricsServer(corePort: number | undefined): Server {
   const { registry } = processMetrics();
   return createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: GET /metrics' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'not found: GET /metrics' }));
       return;
     }
     void (async () => {

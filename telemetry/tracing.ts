@@ -66,7 +66,11 @@ export function tracingEnabled(): boolean {
  * Registers the process's tracer provider once (later calls, e.g. the gateway's inside `threds dev`, keep the
  * first service name). `OTEL_SERVICE_NAME` overrides the name. Returns whether tracing is on.
  */
-export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, exporter?: SpanExporter): boolean {
+export function initTracing(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+  exporter?: SpanExporter,
+): boolean {
   if (provider) return true;
   if (!exporter && !tracingConfigured(env)) return false;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
@@ -79,7 +83,11 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
     resource: new Resource({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }),
     idGenerator: ids,
     // An exporter passed in (tests: in-memory) gets each span as it ends.
-    spanProcessors: [exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
+    spanProcessors: [
+      exporter
+        ? new SimpleSpanProcessor(exporter)
+        : new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 }),
+    ],
   });
   provider.register(); // W3C trace-context propagator and the AsyncLocalStorage context manager
   return true;

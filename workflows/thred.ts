@@ -69,7 +69,6 @@ import { ThredPattern, ThredReaction, ThredStatus } from './search-attributes';
 import type { StepReport, ThredsSinks } from '../telemetry/sinks';
 import { childTraceparent, stepSpanId, traceOf, withTrace } from '../telemetry/trace-context';
 
-
 type Item = QueueItem;
 
 /** Metrics and step spans, reported to the worker (sinks add no history events and are not called on replay). */
@@ -311,7 +310,10 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     const first = done.records[0]!.step;
     const last = done.records[done.records.length - 1]!.step;
     const { recipients } = await engine.recordSteps.executeWithOptions(
-      { startToCloseTimeout: '20s', summary: first === last ? `record step ${first}` : `record steps ${first}–${last}` },
+      {
+        startToCloseTimeout: '20s',
+        summary: first === last ? `record step ${first}` : `record steps ${first}–${last}`,
+      },
       [
         {
           thredId,
@@ -363,7 +365,10 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   function dispatch(effect: Effect, rec: StepRecord, spawns: ThredSpawnEffect[]): void {
     switch (effect.type) {
       case 'message.send':
-        rec.messages.push({ message: effect.message, ...(effect.senderId !== undefined && { senderId: effect.senderId }) });
+        rec.messages.push({
+          message: effect.message,
+          ...(effect.senderId !== undefined && { senderId: effect.senderId }),
+        });
         return;
       case 'agent.call':
         rec.agentMessages.push(effect.message);
@@ -532,7 +537,9 @@ export async function thred(input: ThredInput): Promise<ThredState> {
 
   /** An active thred whose current reaction takes unbound events (the router's index lists it). */
   function acceptingUnbound(): boolean {
-    return state.status === 'active' && pattern.reactions.find((r) => r.name === state.reaction)?.allowUnboundEvents === true;
+    return (
+      state.status === 'active' && pattern.reactions.find((r) => r.name === state.reaction)?.allowUnboundEvents === true
+    );
   }
 
   /** Keeps the Temporal UI current: search attributes change only when reaction or status do. */

@@ -11,13 +11,16 @@ import { UsageError } from '../usage';
 
 /** The human-readable report. */
 export function formatCover(report: CoverReport): string {
-  if (!report.valid) return ['pattern INVALID:', ...report.errors.map((e) => `  error   ${e.path}: ${e.reason}`)].join('\n');
+  if (!report.valid)
+    return ['pattern INVALID:', ...report.errors.map((e) => `  error   ${e.path}: ${e.reason}`)].join('\n');
   const lines = [`pattern ${report.patternId ?? '?'}: ${coverageLine(report)}`];
   for (const t of report.transitions) {
     lines.push(t.covered ? `  ✓ ${t.id}  [${t.sequence}]` : `  ✗ ${t.id}  — ${t.reason ?? 'not reached'}`);
   }
   for (const s of report.sequences) {
-    lines.push(`${s.name}: ${s.events.length} input(s), ends ${s.final.status ?? 'not started'}${s.final.reaction ? ` at ${s.final.reaction}` : ''}`);
+    lines.push(
+      `${s.name}: ${s.events.length} input(s), ends ${s.final.status ?? 'not started'}${s.final.reaction ? ` at ${s.final.reaction}` : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -54,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   console.log(json ? JSON.stringify(report, null, 2) : formatCover(report));
-  if (out !== undefined && report.valid && !json) console.log(`wrote ${report.sequences.length} sequence(s) under ${out}`);
+  if (out !== undefined && report.valid && !json)
+    console.log(`wrote ${report.sequences.length} sequence(s) under ${out}`);
   return report.valid && report.covered === report.total ? 0 : 1;
 }

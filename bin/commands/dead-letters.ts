@@ -35,7 +35,14 @@ export async function run(argv: string[]): Promise<number> {
         console.log(
           table(
             ['ID', 'THRED', 'AGENT', 'FAILED', 'RETRIED', 'ERROR'],
-            body.deadLetters.map((d) => [d.id, d.thredId, d.nodeType, time(d.createdAt), d.retriedAt === undefined ? '-' : time(d.retriedAt), d.error]),
+            body.deadLetters.map((d) => [
+              d.id,
+              d.thredId,
+              d.nodeType,
+              time(d.createdAt),
+              d.retriedAt === undefined ? '-' : time(d.retriedAt),
+              d.error,
+            ]),
           ),
         );
       }
@@ -46,9 +53,17 @@ export async function run(argv: string[]): Promise<number> {
   return guarded(values.json, async () => {
     const api = await connect(conn);
     if (sub === 'retry') {
-      const r = await api.request<{ id: string; thredId: string; eventId: string; retried: boolean }>('POST', `/dead-letters/${enc(id)}/retry`);
+      const r = await api.request<{ id: string; thredId: string; eventId: string; retried: boolean }>(
+        'POST',
+        `/dead-letters/${enc(id)}/retry`,
+      );
       if (values.json) printJson(r);
-      else console.log(r.retried ? `retried ${id}: re-delivered to thred ${r.thredId}` : `${id} was already retried (thred ${r.thredId}); not delivered again`);
+      else
+        console.log(
+          r.retried
+            ? `retried ${id}: re-delivered to thred ${r.thredId}`
+            : `${id} was already retried (thred ${r.thredId}); not delivered again`,
+        );
       return 0;
     }
     const r = await api.request<{ id: string; deleted: boolean }>('DELETE', `/dead-letters/${enc(id)}`);

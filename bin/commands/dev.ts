@@ -55,22 +55,37 @@ export async function run(_argv: string[]): Promise<number> {
 
   try {
     if (embedTemporal) {
-      if (await portInUse(TEMPORAL_PORT)) throw new Error(`port ${TEMPORAL_PORT} is in use: is another Threds or Temporal running? Set TEMPORAL_ADDRESS to use it.`);
+      if (await portInUse(TEMPORAL_PORT))
+        throw new Error(
+          `port ${TEMPORAL_PORT} is in use: is another Threds or Temporal running? Set TEMPORAL_ADDRESS to use it.`,
+        );
       const dataDir = join(config.dataDir, 'temporal');
       servers.push(
-        startTemporal({ port: TEMPORAL_PORT, uiPort: TEMPORAL_UI_PORT, dbFile: join(dataDir, 'temporal.sqlite'), dataDir }),
+        startTemporal({
+          port: TEMPORAL_PORT,
+          uiPort: TEMPORAL_UI_PORT,
+          dbFile: join(dataDir, 'temporal.sqlite'),
+          dataDir,
+        }),
       );
       config.temporalAddress = `127.0.0.1:${TEMPORAL_PORT}`;
     }
     if (embedMongo) {
-      if (await portInUse(MONGO_PORT)) throw new Error(`port ${MONGO_PORT} is in use: set MONGO_URL to use that server.`);
+      if (await portInUse(MONGO_PORT))
+        throw new Error(`port ${MONGO_PORT} is in use: set MONGO_URL to use that server.`);
       servers.push(startMongo({ port: MONGO_PORT, dataDir: join(config.dataDir, 'mongo') }));
       config.mongoUrl = `mongodb://127.0.0.1:${MONGO_PORT}`;
     }
     console.log('[threds] waiting for Temporal and MongoDB…');
     await Promise.all([
-      waitForTemporal(config.temporalAddress, servers.find((s) => s.name === 'temporal')),
-      waitForMongo(config.mongoUrl, servers.find((s) => s.name === 'ferretdb')),
+      waitForTemporal(
+        config.temporalAddress,
+        servers.find((s) => s.name === 'temporal'),
+      ),
+      waitForMongo(
+        config.mongoUrl,
+        servers.find((s) => s.name === 'ferretdb'),
+      ),
     ]);
 
     const { store, client: mongo } = await openStore(config.mongoUrl, config.mongoDb);
@@ -85,7 +100,11 @@ export async function run(_argv: string[]): Promise<number> {
     stops.push(() => nativeConnection.close());
     const connection = await connectTemporal(config.temporalAddress, config);
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace, interceptors: temporalClientInterceptors() });
+    const client = new Client({
+      connection,
+      namespace: config.temporalNamespace,
+      interceptors: temporalClientInterceptors(),
+    });
     const token = internalToken(config.jwtSecret);
 
     const worker = await createThredWorker({
@@ -119,10 +138,14 @@ export async function run(_argv: string[]): Promise<number> {
         '[threds] ready',
         `  console      ${gateway.url}/`,
         `  gateway      ${gateway.url}   (GET /health, /docs, WebSocket /ws)`,
-        embedTemporal ? `  Temporal UI  http://localhost:${TEMPORAL_UI_PORT}` : `  Temporal     ${config.temporalAddress}`,
+        embedTemporal
+          ? `  Temporal UI  http://localhost:${TEMPORAL_UI_PORT}`
+          : `  Temporal     ${config.temporalAddress}`,
         `  MongoDB      ${config.mongoUrl}/${config.mongoDb}`,
         `  data         ${config.dataDir}`,
-        ...(demo.credentials.length > 0 ? ['  demo logins:', ...formatCredentials(demo.credentials, Boolean(config.adminPassword))] : []),
+        ...(demo.credentials.length > 0
+          ? ['  demo logins:', ...formatCredentials(demo.credentials, Boolean(config.adminPassword))]
+          : []),
         '  Ctrl-C stops everything.',
         '',
       ].join('\n'),

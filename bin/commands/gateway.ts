@@ -17,7 +17,11 @@ export async function run(_argv: string[]): Promise<number> {
   const { store, client: mongo } = await openStore(config.mongoUrl, config.mongoDb);
   const connection = await connectTemporal(config.temporalAddress, config);
   initTracing('threds-gateway'); // before the Client, so its starts and signals are traced (SPEC §13)
-  const client = new Client({ connection, namespace: config.temporalNamespace, interceptors: temporalClientInterceptors() });
+  const client = new Client({
+    connection,
+    namespace: config.temporalNamespace,
+    interceptors: temporalClientInterceptors(),
+  });
   const directory = loadDirectory(config.configDir);
   const gateway = await startGateway({
     config,

@@ -40,7 +40,12 @@ interface ErrorBody {
 
 export function parse<O extends ParseArgsConfig['options']>(argv: string[], options: O) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CONNECTION_OPTIONS, ...options } });
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { ...CONNECTION_OPTIONS, ...options },
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -78,7 +83,9 @@ export async function connect(opts: Connection): Promise<Api> {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ServerError(`cannot reach the gateway at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new ServerError(
+        `cannot reach the gateway at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      );
     }
     const text = await res.text();
     let parsed: unknown;
@@ -98,7 +105,12 @@ export async function connect(opts: Connection): Promise<Api> {
 
   if (opts.user !== undefined) {
     if (password === undefined) throw new UsageError('--user needs --password (or THREDS_PASSWORD)');
-    const tokens = await request<{ accessToken: string }>('POST', '/login', { participantId: opts.user, password }, false);
+    const tokens = await request<{ accessToken: string }>(
+      'POST',
+      '/login',
+      { participantId: opts.user, password },
+      false,
+    );
     token = tokens.accessToken;
   }
   if (!token) throw new UsageError('no credentials: set THREDS_TOKEN, or give --token, or --user with --password');
@@ -127,7 +139,8 @@ export function table(headers: string[], rows: (string | number | null | undefin
 
 export const printJson = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
-export const time = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
+export const time = (ms: number | undefined) =>
+  ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The subcommand and its arguments; unknown or missing subcommands are usage errors. */
 export function subcommand(positionals: string[], known: readonly string[]): [string, string[]] {

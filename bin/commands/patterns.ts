@@ -22,7 +22,8 @@ async function readPattern(file: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${file}: not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageError(`${file}: not a JSON object`);
   return parsed as Record<string, unknown>;
 }
 
@@ -40,14 +41,24 @@ export async function run(argv: string[]): Promise<number> {
     case 'list':
       noMore(rest);
       return guarded(values.json, async () => {
-        const body = await (await connect(conn)).request<{ patterns: { id: string; name?: string; reactions?: unknown[]; meta?: { active?: boolean } }[] }>('GET', '/patterns');
+        const body = await (
+          await connect(conn)
+        ).request<{ patterns: { id: string; name?: string; reactions?: unknown[]; meta?: { active?: boolean } }[] }>(
+          'GET',
+          '/patterns',
+        );
         if (values.json) printJson(body);
         else if (body.patterns.length === 0) console.log('no patterns');
         else {
           console.log(
             table(
               ['ID', 'NAME', 'REACTIONS', 'ACTIVE'],
-              body.patterns.map((p) => [p.id, p.name, p.reactions?.length ?? 0, p.meta?.active === false ? 'no' : 'yes']),
+              body.patterns.map((p) => [
+                p.id,
+                p.name,
+                p.reactions?.length ?? 0,
+                p.meta?.active === false ? 'no' : 'yes',
+              ]),
             ),
           );
         }
@@ -64,9 +75,24 @@ export async function run(argv: string[]): Promise<number> {
     case 'versions': {
       const id = one(rest, '<patternId>');
       return guarded(values.json, async () => {
-        const body = await (await connect(conn)).request<{ versions?: { version: number; createdAt?: number; active?: boolean }[] }>('GET', `/patterns/${enc(id)}/versions`);
+        const body = await (
+          await connect(conn)
+        ).request<{ versions?: { version: number; createdAt?: number; active?: boolean }[] }>(
+          'GET',
+          `/patterns/${enc(id)}/versions`,
+        );
         if (values.json || !Array.isArray(body.versions)) printJson(body);
-        else console.log(table(['VERSION', 'CREATED', 'ACTIVE'], body.versions.map((v) => [v.version, v.createdAt === undefined ? '-' : new Date(v.createdAt).toISOString(), v.active === undefined ? '-' : String(v.active)])));
+        else
+          console.log(
+            table(
+              ['VERSION', 'CREATED', 'ACTIVE'],
+              body.versions.map((v) => [
+                v.version,
+                v.createdAt === undefined ? '-' : new Date(v.createdAt).toISOString(),
+                v.active === undefined ? '-' : String(v.active),
+              ]),
+            ),
+          );
         return 0;
       });
     }
@@ -76,7 +102,9 @@ export async function run(argv: string[]): Promise<number> {
       const id = values.id ?? (typeof pattern.id === 'string' ? pattern.id : undefined);
       if (id === undefined) throw new UsageError(`${file} has no "id": give --id`);
       return guarded(values.json, async () => {
-        const r = await (await connect(conn)).request<{ pattern: { id: string }; warnings: Report['warnings'] }>('PUT', `/patterns/${enc(id)}`, pattern);
+        const r = await (
+          await connect(conn)
+        ).request<{ pattern: { id: string }; warnings: Report['warnings'] }>('PUT', `/patterns/${enc(id)}`, pattern);
         if (values.json) printJson(r);
         else {
           console.log(`stored pattern ${r.pattern.id} (${r.warnings.length} warning(s))`);
@@ -93,7 +121,9 @@ export async function run(argv: string[]): Promise<number> {
         const r = await (await connect(conn)).request<Report>('POST', '/patterns/validate', pattern);
         if (values.json) printJson(r);
         else {
-          console.log(`${r.valid ? 'valid' : 'INVALID'}: ${String(pattern.id ?? pattern.name ?? file)} (${r.errors.length} error(s), ${r.warnings.length} warning(s))`);
+          console.log(
+            `${r.valid ? 'valid' : 'INVALID'}: ${String(pattern.id ?? pattern.name ?? file)} (${r.errors.length} error(s), ${r.warnings.length} warning(s))`,
+          );
           printItems(r);
         }
         return r.valid ? 0 : 1;

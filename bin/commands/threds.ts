@@ -5,19 +5,7 @@
  * `--wait` follows to the end and `--dry-run` only counts.
  */
 import { UsageError } from '../usage';
-import {
-  connect,
-  enc,
-  guarded,
-  noMore,
-  one,
-  parse,
-  printJson,
-  subcommand,
-  table,
-  time,
-  type Api,
-} from './ops-client';
+import { connect, enc, guarded, noMore, one, parse, printJson, subcommand, table, time, type Api } from './ops-client';
 
 const SUBCOMMANDS = ['list', 'show', 'terminate', 'reset', 'transition', 'batch'] as const;
 const STATUSES = ['active', 'finished', 'terminated'];
@@ -79,7 +67,8 @@ function status(values: Values): string | undefined {
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag}: must be a positive whole number (got "${value}")`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${flag}: must be a positive whole number (got "${value}")`);
   return n;
 }
 
@@ -149,7 +138,10 @@ function opArgs(op: string, values: Values): Record<string, unknown> {
   const raw = values.to ?? 'last';
   const to = RESET_POINTS[raw] ?? (/^[1-9]\d*$/.test(raw) ? Number(raw) : undefined);
   if (to === undefined) throw new UsageError(`--to: must be last, first or a workflow task event id (got "${raw}")`);
-  const exclude = values['reapply-exclude']?.split(',').map((s) => s.trim()).filter(Boolean);
+  const exclude = values['reapply-exclude']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (exclude?.some((e) => e !== 'signals' && e !== 'updates')) {
     throw new UsageError('--reapply-exclude: a comma list of signals, updates');
   }
@@ -177,12 +169,15 @@ function selection(ids: string[], values: Values) {
     ...(values.reaction !== undefined && { reaction: values.reaction }),
   };
   const selecting = values.query !== undefined || Object.keys(filter).length > 0;
-  if (ids.length > 0 && selecting) throw new UsageError('give thred ids or --query/--pattern/--status/--reaction, not both');
-  if (ids.length === 0 && !selecting) throw new UsageError('missing <thredId…> (or --query, --pattern, --status, --reaction)');
+  if (ids.length > 0 && selecting)
+    throw new UsageError('give thred ids or --query/--pattern/--status/--reaction, not both');
+  if (ids.length === 0 && !selecting)
+    throw new UsageError('missing <thredId…> (or --query, --pattern, --status, --reaction)');
   if (values.query !== undefined && Object.keys(filter).length > 0) {
     throw new UsageError('--query and --pattern/--status/--reaction do not go together');
   }
-  if (!selecting && (values['dry-run'] || values.wait)) throw new UsageError('--dry-run and --wait are for --query or filter selections');
+  if (!selecting && (values['dry-run'] || values.wait))
+    throw new UsageError('--dry-run and --wait are for --query or filter selections');
   return { filter, selecting };
 }
 
@@ -198,7 +193,11 @@ async function act(api: Api, op: string, ids: string[], values: Values): Promise
         const r = await api.request<Record<string, unknown>>('POST', `/threds/${enc(id)}/${op}`, args);
         results.push(r);
         if (!values.json) {
-          console.log(op === 'reset' ? `${id}: reset to event ${String(r.resetEventId)} (run ${String(r.runId)})` : `${id}: ${String(r.status)} ${String(r.reaction ?? '')}`.trimEnd());
+          console.log(
+            op === 'reset'
+              ? `${id}: reset to event ${String(r.resetEventId)} (run ${String(r.runId)})`
+              : `${id}: ${String(r.status)} ${String(r.reaction ?? '')}`.trimEnd(),
+          );
         }
       } catch (err) {
         failed++;
@@ -221,7 +220,9 @@ async function act(api: Api, op: string, ids: string[], values: Values): Promise
   if (values['dry-run']) {
     if (values.json) printJson(answer);
     else {
-      console.log(`${answer.count} thred(s) would be ${op === 'reset' ? 'reset' : op === 'terminate' ? 'terminated' : 'transitioned'}`);
+      console.log(
+        `${answer.count} thred(s) would be ${op === 'reset' ? 'reset' : op === 'terminate' ? 'terminated' : 'transitioned'}`,
+      );
       for (const id of answer.thredIds ?? []) console.log(`  ${id}`);
     }
     return 0;

@@ -7,7 +7,13 @@
  * events are first narrowed by the plain columns the matcher constrains. Task groups run in order, not as a
  * transaction (the store need not have them). Failures carry SPEC §7 codes (TaskError).
  */
-import { compileTasks, fromDocument, type CompiledItem, type CompiledTask, type Doc } from '../../store/persistence-query';
+import {
+  compileTasks,
+  fromDocument,
+  type CompiledItem,
+  type CompiledTask,
+  type Doc,
+} from '../../store/persistence-query';
 import { TaskError } from '../../store/task-error';
 import { ErrorCodes } from '../../patterns/effects';
 import { validatePattern, type Pattern } from '../../patterns';
@@ -68,14 +74,33 @@ export function createDataControl(deps: { store: Store; router: Router; now: () 
     for (const [op, fields] of Object.entries(update)) {
       for (const [f, v] of Object.entries(fields as Doc)) {
         switch (op) {
-          case '$set': setPath(f, () => v); break;
-          case '$inc': setPath(f, (o) => (typeof o === 'number' ? o : 0) + (v as number)); break;
-          case '$mul': setPath(f, (o) => (typeof o === 'number' ? o : 0) * (v as number)); break;
-          case '$min': setPath(f, (o) => (o === undefined || (v as number) < (o as number) ? v : o)); break;
-          case '$max': setPath(f, (o) => (o === undefined || (v as number) > (o as number) ? v : o)); break;
-          case '$push': setPath(f, (o) => [...(Array.isArray(o) ? o : []), v]); break;
-          case '$addToSet': setPath(f, (o) => { const a = Array.isArray(o) ? o : []; return a.some((x) => JSON.stringify(x) === JSON.stringify(v)) ? a : [...a, v]; }); break;
-          case '$pull': setPath(f, (o) => (Array.isArray(o) ? o.filter((x) => !matches({ x }, { x: v })) : o)); break;
+          case '$set':
+            setPath(f, () => v);
+            break;
+          case '$inc':
+            setPath(f, (o) => (typeof o === 'number' ? o : 0) + (v as number));
+            break;
+          case '$mul':
+            setPath(f, (o) => (typeof o === 'number' ? o : 0) * (v as number));
+            break;
+          case '$min':
+            setPath(f, (o) => (o === undefined || (v as number) < (o as number) ? v : o));
+            break;
+          case '$max':
+            setPath(f, (o) => (o === undefined || (v as number) > (o as number) ? v : o));
+            break;
+          case '$push':
+            setPath(f, (o) => [...(Array.isArray(o) ? o : []), v]);
+            break;
+          case '$addToSet':
+            setPath(f, (o) => {
+              const a = Array.isArray(o) ? o : [];
+              return a.some((x) => JSON.stringify(x) === JSON.stringify(v)) ? a : [...a, v];
+            });
+            break;
+          case '$pull':
+            setPath(f, (o) => (Array.isArray(o) ? o.filter((x) => !matches({ x }, { x: v })) : o));
+            break;
         }
       }
     }
@@ -114,15 +139,22 @@ export function createDataControl(deps: { store: Store; router: Router; now: () 
       case 'update':
       case 'upsert': {
         const targets = t.op === 'upsert' ? matched().slice(0, 1) : matched();
-        for (const d of targets) await savePattern(applyUpdate(d, t.update ?? {}, t.nowFields ?? []), `${t.path}/params/values`);
+        for (const d of targets)
+          await savePattern(applyUpdate(d, t.update ?? {}, t.nowFields ?? []), `${t.path}/params/values`);
         if (targets.length > 0 || t.op === 'update') {
-          return { matchedCount: targets.length, modifiedCount: targets.length, ...(t.op === 'upsert' && { upsertedId: null }) };
+          return {
+            matchedCount: targets.length,
+            modifiedCount: targets.length,
+            ...(t.op === 'upsert' && { upsertedId: null }),
+          };
         }
         // Upsert without a match: the matcher's equality fields plus the update make the new pattern.
         const base: Doc = {};
-        for (const [k, v] of Object.entries(t.filter ?? {})) if (!k.startsWith('$') && (typeof v !== 'object' || v === null)) base[k] = v;
+        for (const [k, v] of Object.entries(t.filter ?? {}))
+          if (!k.startsWith('$') && (typeof v !== 'object' || v === null)) base[k] = v;
         const created = applyUpdate(base, t.update ?? {}, t.nowFields ?? []);
-        if (typeof created._id !== 'string') throw refuse(`${t.path}/params/matcher`, 'an upserted pattern needs matcher.id', ErrorCodes.MISSING_ARGUMENT);
+        if (typeof created._id !== 'string')
+          throw refuse(`${t.path}/params/matcher`, 'an upserted pattern needs matcher.id', ErrorCodes.MISSING_ARGUMENT);
         await savePattern(created, `${t.path}/params/values`);
         return { matchedCount: 0, modifiedCount: 0, upsertedId: created._id };
       }
@@ -146,25 +178,39 @@ export function createDataControl(deps: { store: Store; router: Router; now: () 
       const { id, ...rest } = eventRecord(e);
       return { _id: id, ...rest } as Doc;
     });
-    const found = sortBy(candidates.filter((d) => matches(d, filter)), t.sort);
+    const found = sortBy(
+      candidates.filter((d) => matches(d, filter)),
+      t.sort,
+    );
     const out = (d: Doc) => fromDocument(project(d, t.projection));
     if (t.op === 'count') return found.length;
     if (t.op === 'getOne') return found[0] ? out(found[0]) : null;
-    return found.slice(t.skip ?? 0).slice(0, Math.min(t.limit ?? MAX_RESULTS, MAX_RESULTS)).map(out);
+    return found
+      .slice(t.skip ?? 0)
+      .slice(0, Math.min(t.limit ?? MAX_RESULTS, MAX_RESULTS))
+      .map(out);
   }
 
   async function onThredLog(t: CompiledTask): Promise<unknown> {
     const filter = t.filter ?? {};
     if (t.op === 'count') return store.thredLog.count(filter);
     const limit = t.op === 'getOne' ? 1 : Math.min(t.limit ?? MAX_RESULTS, MAX_RESULTS);
-    const records = await store.thredLog.query(filter, { ...(t.sort && { sort: t.sort }), ...(t.skip !== undefined && { skip: t.skip }), limit });
+    const records = await store.thredLog.query(filter, {
+      ...(t.sort && { sort: t.sort }),
+      ...(t.skip !== undefined && { skip: t.skip }),
+      limit,
+    });
     const out = records.map((r) => fromDocument(project(r as unknown as Doc, t.projection)));
     return t.op === 'getOne' ? (out[0] ?? null) : out;
   }
 
   function check(t: CompiledTask): 'patterns' | 'events' | 'thred_log' {
     if (t.dbname !== undefined) {
-      throw refuse(`${t.path}/options/dbname`, "dataControl reaches only Threds' pattern store", ErrorCodes.UNAUTHORIZED);
+      throw refuse(
+        `${t.path}/options/dbname`,
+        "dataControl reaches only Threds' pattern store",
+        ErrorCodes.UNAUTHORIZED,
+      );
     }
     const coll = Object.hasOwn(COLLECTIONS, t.collection) ? COLLECTIONS[t.collection]! : undefined;
     if (!coll) {

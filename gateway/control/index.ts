@@ -50,7 +50,10 @@ export function controlFailure(err: unknown): { code: number; message: string } 
   const body = toErrorBody(err);
   const code = CODE_OF[body.code];
   if (code !== undefined) return { code, message: body.message };
-  return { code: ErrorCodes.SERVER_ERROR, message: body.statusCode === 500 ? `server error: ${(err as Error)?.message ?? String(err)}` : body.message };
+  return {
+    code: ErrorCodes.SERVER_ERROR,
+    message: body.statusCode === 500 ? `server error: ${(err as Error)?.message ?? String(err)}` : body.message,
+  };
 }
 
 type Values = Record<string, unknown>;
@@ -86,7 +89,10 @@ export interface ControlOptions {
   hub: SessionHub;
   limits: Pick<GatewayLimits, 'watchTtlMs' | 'watchPollMs'>;
   now: () => number;
-  log: { warn(fields: Record<string, unknown>, msg: string): void; error(fields: Record<string, unknown>, msg: string): void };
+  log: {
+    warn(fields: Record<string, unknown>, msg: string): void;
+    error(fields: Record<string, unknown>, msg: string): void;
+  };
 }
 
 export function createControl(opts: ControlOptions) {
@@ -113,14 +119,18 @@ export function createControl(opts: ControlOptions) {
   /** Stores a reply for `to` and pushes it to its live sessions (here directly, elsewhere via the internal push). */
   async function send(message: Message): Promise<void> {
     const at = now();
-    await Promise.all([store.events.saveOutbound(message.event, message.to, at), store.outbox.add(message, message.to, at)]);
+    await Promise.all([
+      store.events.saveOutbound(message.event, message.to, at),
+      store.outbox.add(message, message.to, at),
+    ]);
     for (const p of message.to) for (const s of hub.sessionsOf(p)) hub.deliver(s, message);
     // The other gateways' internal endpoint, as thred workers push (activities/delivery.ts); best effort.
     const elsewhere = (await store.sessions.forParticipants(message.to)).filter((r) => r.gatewayId !== deps.gatewayId);
     const byGateway = new Map<string, { participantId: string; message: Message }[]>();
     for (const r of elsewhere) {
       const list = byGateway.get(r.gatewayUrl) ?? [];
-      if (!list.some((d) => d.participantId === r.participantId)) list.push({ participantId: r.participantId, message });
+      if (!list.some((d) => d.participantId === r.participantId))
+        list.push({ participantId: r.participantId, message });
       byGateway.set(r.gatewayUrl, list);
     }
     await Promise.all(
@@ -142,7 +152,12 @@ export function createControl(opts: ControlOptions) {
 
   function reply(request: ThredsEvent, values: Values): Message {
     const id = `${request.id}:reply`;
-    const event = systemEvent({ now: now(), newId: () => id }, SYSTEM_THRED_ID, { title: title(request.id), content: { values } }, { re: request.id });
+    const event = systemEvent(
+      { now: now(), newId: () => id },
+      SYSTEM_THRED_ID,
+      { title: title(request.id), content: { values } },
+      { re: request.id },
+    );
     return { id, to: [request.source.id], event };
   }
 
@@ -201,7 +216,11 @@ export function createControl(opts: ControlOptions) {
       const thredId = stringArg(values, 'thredId', true)!;
       const transition = arg(values, 'transition');
       if (transition === undefined || transition === null) throw missing('transition');
-      if (typeof transition !== 'object' || Array.isArray(transition) || typeof (transition as { name?: unknown }).name !== 'string') {
+      if (
+        typeof transition !== 'object' ||
+        Array.isArray(transition) ||
+        typeof (transition as { name?: unknown }).name !== 'string'
+      ) {
         throw refusal(ErrorCodes.ARGUMENT_VALIDATION_ERROR, 'transition must be a transition object with a name');
       }
       await ops.transition(thredId, transition as never);
@@ -236,12 +255,20 @@ export function createControl(opts: ControlOptions) {
     async terminateAllThreds({ principal }) {
       const { failed } = await ops.terminateAll(`terminated by ${principal.id} (sysControl terminateAllThreds)`);
       if (failed.length > 0) {
-        throw new Error(`${failed.length} thred(s) could not be terminated: ${failed.slice(0, 5).map((f) => `${f.thredId} (${f.reason})`).join(', ')}`);
+        throw new Error(
+          `${failed.length} thred(s) could not be terminated: ${failed
+            .slice(0, 5)
+            .map((f) => `${f.thredId} (${f.reason})`)
+            .join(', ')}`,
+        );
       }
       return {};
     },
     async shutdown() {
-      throw refusal(ErrorCodes.ARGUMENT_VALIDATION_ERROR, 'shutdown is not available: Threds processes are managed by their supervisor');
+      throw refusal(
+        ErrorCodes.ARGUMENT_VALIDATION_ERROR,
+        'shutdown is not available: Threds processes are managed by their supervisor',
+      );
     },
   };
 
@@ -270,7 +297,8 @@ export function createControl(opts: ControlOptions) {
   /** SystemSpec (reference §2.13): the agents as services, the participants and the groups of the sessions model. */
   async function systemSpec(): Promise<Values> {
     const participants = new Map<string, { id: string; name?: string }>();
-    for (const p of await store.participants.list()) participants.set(p.id, { id: p.id, ...(p.name !== undefined && { name: p.name }) });
+    for (const p of await store.participants.list())
+      participants.set(p.id, { id: p.id, ...(p.name !== undefined && { name: p.name }) });
     for (const id of [...Object.keys(directory.roles), ...Object.values(directory.groups).flat()]) {
       if (!participants.has(id)) participants.set(id, { id });
     }
@@ -285,14 +313,18 @@ export function createControl(opts: ControlOptions) {
       })),
       addressSpec: {
         participants: [...participants.values()],
-        groups: Object.entries(directory.groups).map(([name, ids]) => ({ name, participants: ids.map((participantId) => ({ participantId })) })),
+        groups: Object.entries(directory.groups).map(([name, ids]) => ({
+          name,
+          participants: ids.map((participantId) => ({ participantId })),
+        })),
       },
     };
   }
 
   /** The op's result values, or a thrown failure. */
   async function execute(event: ThredsEvent, principal: Principal): Promise<Values> {
-    if (event.thredId !== SYSTEM_THRED_ID) throw refusal(ErrorCodes.MISSING_ARGUMENT, `a control event needs thredId "${SYSTEM_THRED_ID}"`);
+    if (event.thredId !== SYSTEM_THRED_ID)
+      throw refusal(ErrorCodes.MISSING_ARGUMENT, `a control event needs thredId "${SYSTEM_THRED_ID}"`);
     if (event.type !== ControlTypes.user && !principal.admin) {
       throw refusal(ErrorCodes.UNAUTHORIZED, `${event.type} needs role admin`);
     }
@@ -307,7 +339,10 @@ export function createControl(opts: ControlOptions) {
     if (op === undefined || op === null || op === '') throw missing('op');
     const table = event.type === ControlTypes.sys ? sysOps : userOps;
     if (typeof op !== 'string' || !Object.hasOwn(table, op)) {
-      throw refusal(ErrorCodes.ARGUMENT_VALIDATION_ERROR, `unknown ${event.type.split('.').pop()} op ${JSON.stringify(op)} (known: ${Object.keys(table).join(', ')})`);
+      throw refusal(
+        ErrorCodes.ARGUMENT_VALIDATION_ERROR,
+        `unknown ${event.type.split('.').pop()} op ${JSON.stringify(op)} (known: ${Object.keys(table).join(', ')})`,
+      );
     }
     const result = await table[op]!({ event, values: holder!, principal });
     return { status: 'OK', op, ...result };

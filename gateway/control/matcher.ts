@@ -105,7 +105,9 @@ export function sortBy<T>(docs: T[], sort: [string, 1 | -1][] | undefined): T[] 
 /** selector include/exclude on top-level fields (the compiled projection). */
 export function project(doc: Doc, projection: Doc | undefined): Doc {
   if (!projection) return doc;
-  const include = Object.entries(projection).filter(([, v]) => v === 1).map(([k]) => k);
+  const include = Object.entries(projection)
+    .filter(([, v]) => v === 1)
+    .map(([k]) => k);
   if (include.length > 0) {
     const out: Doc = {};
     if (projection._id !== 0 && '_id' in doc) out._id = doc._id;

@@ -77,10 +77,21 @@ export function createOperations({ store, client, router }: OperationDeps) {
       const record = await store.threds.get(thredId);
       const patternId =
         record?.patternId ??
-        (await client.workflow.getHandle(thredId).query(stateQuery).then((s) => s.patternId, () => undefined));
+        (await client.workflow
+          .getHandle(thredId)
+          .query(stateQuery)
+          .then(
+            (s) => s.patternId,
+            () => undefined,
+          ));
       const pattern = patternId === undefined ? null : await store.patterns.get(patternId);
       const name = transition.name;
-      if (pattern && typeof name === 'string' && !SPECIAL_TARGETS.has(name) && !pattern.reactions.some((r) => r.name === name)) {
+      if (
+        pattern &&
+        typeof name === 'string' &&
+        !SPECIAL_TARGETS.has(name) &&
+        !pattern.reactions.some((r) => r.name === name)
+      ) {
         const reason = `pattern ${pattern.id} has no reaction "${name}"`;
         throw fail('VALIDATION', `invalid body: /transition/name ${reason}`, [{ path: '/transition/name', reason }]);
       }
@@ -88,7 +99,9 @@ export function createOperations({ store, client, router }: OperationDeps) {
     },
 
     /** Terminates every thred not yet terminated; answers how many ended and which failed. */
-    async terminateAll(reason: string): Promise<{ terminated: string[]; failed: { thredId: string; reason: string }[] }> {
+    async terminateAll(
+      reason: string,
+    ): Promise<{ terminated: string[]; failed: { thredId: string; reason: string }[] }> {
       const targets = (await listAll({})).filter((r) => r.status !== 'terminated').map((r) => r._id);
       const terminated: string[] = [];
       const failed: { thredId: string; reason: string }[] = [];

@@ -48,7 +48,10 @@ export function createWatcher(opts: WatchOptions) {
       await store.watches.sweep(t);
     }
     // No session here, no watcher here: skip the store round trip.
-    const watches = hub.all().length === 0 ? [] : (await store.watches.live(t)).filter((w) => hub.sessionsOf(w.participantId).length > 0);
+    const watches =
+      hub.all().length === 0
+        ? []
+        : (await store.watches.live(t)).filter((w) => hub.sessionsOf(w.participantId).length > 0);
     if (watches.length === 0) {
       seen.clear();
       served.clear();

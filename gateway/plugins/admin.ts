@@ -36,7 +36,9 @@ const admin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         summary: 'End a thred now (status terminated)',
         security,
         params: ThredIdParams,
-        body: Type.Union([Type.Object({ reason: Type.Optional(Type.String()) }), Type.Null()], { description: 'optional' }),
+        body: Type.Union([Type.Object({ reason: Type.Optional(Type.String()) }), Type.Null()], {
+          description: 'optional',
+        }),
         response: { 200: ThredViewSchema, ...errors(401, 403, 404, 409, 503) },
       },
     },

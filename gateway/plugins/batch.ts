@@ -262,14 +262,20 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     },
     async (req, reply) => {
       const body = req.body;
-      if (body.query !== undefined && body.filter !== undefined) throw bad('/filter', 'must not be given together with /query');
+      if (body.query !== undefined && body.filter !== undefined)
+        throw bad('/filter', 'must not be given together with /query');
       if (body.query === undefined && body.filter === undefined) throw bad('/query', 'is required (or /filter)');
       if (body.query !== undefined && !parenthesesBalanced(body.query)) {
-        throw bad('/query', 'has unbalanced parentheses or quotes (it is ANDed with the thred-only clauses as one group)');
+        throw bad(
+          '/query',
+          'has unbalanced parentheses or quotes (it is ANDed with the thred-only clauses as one group)',
+        );
       }
-      if (body.op === 'transition' && body.transition === undefined) throw bad('/transition', 'is required for op transition');
+      if (body.op === 'transition' && body.transition === undefined)
+        throw bad('/transition', 'is required for op transition');
       if (body.op === 'reset' && body.to === undefined) throw bad('/to', 'is required for op reset');
-      if (body.op !== 'transition' && body.transition !== undefined) throw bad('/transition', 'is only for op transition');
+      if (body.op !== 'transition' && body.transition !== undefined)
+        throw bad('/transition', 'is only for op transition');
       if (body.op !== 'reset' && (body.to !== undefined || body.reapplyExclude !== undefined)) {
         throw bad(body.to !== undefined ? '/to' : '/reapplyExclude', 'is only for op reset');
       }
@@ -279,7 +285,13 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       if (body.dryRun) {
         const count = await client.workflow.count(query).catch(queryError);
         const thredIds = await targetsOf(query, DRY_RUN_IDS);
-        return { dryRun: true as const, op: body.op, query, count: count.count, thredIds: thredIds.slice(0, DRY_RUN_IDS) };
+        return {
+          dryRun: true as const,
+          op: body.op,
+          query,
+          count: count.count,
+          thredIds: thredIds.slice(0, DRY_RUN_IDS),
+        };
       }
 
       const batchId = randomUUID();
@@ -315,7 +327,11 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         } catch (err) {
           const code = (err as { code?: number }).code;
           // RESOURCE_EXHAUSTED: the namespace's limit of concurrent batch jobs (1 by default).
-          if (code === 8) throw fail('RATE_LIMITED', 'another batch operation is running in this namespace; retry when it has finished');
+          if (code === 8)
+            throw fail(
+              'RATE_LIMITED',
+              'another batch operation is running in this namespace; retry when it has finished',
+            );
           queryError(err);
         }
         await batches.add(base);
@@ -324,9 +340,21 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
 
       const targets = await targetsOf(query, MAX_TARGETS);
       if (targets.length > MAX_TARGETS) {
-        throw bad(body.query !== undefined ? '/query' : '/filter', `selects more than ${MAX_TARGETS} threds; narrow it`);
+        throw bad(
+          body.query !== undefined ? '/query' : '/filter',
+          `selects more than ${MAX_TARGETS} threds; narrow it`,
+        );
       }
-      const record: BatchRecord = { ...base, targets, cursor: 0, done: 0, failed: 0, errors: [], owner, heartbeatAt: ctx.now() };
+      const record: BatchRecord = {
+        ...base,
+        targets,
+        cursor: 0,
+        done: 0,
+        failed: 0,
+        errors: [],
+        owner,
+        heartbeatAt: ctx.now(),
+      };
       await batches.add(record);
       launch(record);
       return reply.code(202).send(await viewOf(record));
@@ -367,7 +395,8 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       done: Number(d.completeOperationCount ?? 0),
       failed: Number(d.failureOperationCount ?? 0),
       errors: [],
-      ...(closed != null && Number(closed) > 0 && { finishedAt: Number(closed) * 1000 + Math.floor((d.closeTime?.nanos ?? 0) / 1e6) }),
+      ...(closed != null &&
+        Number(closed) > 0 && { finishedAt: Number(closed) * 1000 + Math.floor((d.closeTime?.nanos ?? 0) / 1e6) }),
     };
   }
 

@@ -70,7 +70,8 @@ const deadLetters: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => 
           .getHandle(letter.thredId)
           .executeUpdate<boolean, [RetryAgentRequest]>(RETRY_AGENT_UPDATE, { args: [request] });
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw fail('THRED_ENDED', `thred ${letter.thredId} has ended; its agent call cannot be retried`);
+        if (err instanceof WorkflowNotFoundError)
+          throw fail('THRED_ENDED', `thred ${letter.thredId} has ended; its agent call cannot be retried`);
         if (err instanceof WorkflowUpdateFailedError && /no registered handler/i.test(String(err.cause?.message))) {
           throw fail('UNAVAILABLE', `the worker running thred ${letter.thredId} cannot retry agent calls (update it)`);
         }
@@ -93,7 +94,8 @@ const deadLetters: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => 
       },
     },
     async (req) => {
-      if (!(await store.deadLetters.delete(req.params.id))) throw fail('NOT_FOUND', `dead letter ${req.params.id} does not exist`);
+      if (!(await store.deadLetters.delete(req.params.id)))
+        throw fail('NOT_FOUND', `dead letter ${req.params.id} does not exist`);
       return { id: req.params.id, deleted: true };
     },
   );

@@ -36,17 +36,25 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
       config: { rateLimit: { max: ctx.limits.ratePerMinute, timeWindow: 60_000 } },
       // The declared schema documents both forms; validation picks the form first (a union's errors would name
       // neither branch's field).
-      validatorCompiler: ({ httpPart }) => (value: unknown) => {
-        if (httpPart !== 'body') return { value };
-        const problem = isBatch(value) ? null : eventProblem(value);
-        if (problem) {
-          const error = { instancePath: problem.path, keyword: 'limit', message: problem.reason, params: {}, schemaPath: '' };
-          return { error: [error] as FastifySchemaValidationError[] };
-        }
-        const check = isBatch(value) ? checkEnvelope : checkEvent;
-        if (check.Check(value)) return { value };
-        return { error: [...check.Errors(value)] as unknown as FastifySchemaValidationError[] };
-      },
+      validatorCompiler:
+        ({ httpPart }) =>
+        (value: unknown) => {
+          if (httpPart !== 'body') return { value };
+          const problem = isBatch(value) ? null : eventProblem(value);
+          if (problem) {
+            const error = {
+              instancePath: problem.path,
+              keyword: 'limit',
+              message: problem.reason,
+              params: {},
+              schemaPath: '',
+            };
+            return { error: [error] as FastifySchemaValidationError[] };
+          }
+          const check = isBatch(value) ? checkEnvelope : checkEvent;
+          if (check.Check(value)) return { value };
+          return { error: [...check.Errors(value)] as unknown as FastifySchemaValidationError[] };
+        },
       schema: {
         tags: ['events'],
         summary: 'Send an event (or a batch) to Threds',
@@ -55,7 +63,7 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
           'threds and is offered to running threds whose reaction allows unbound events. source.id is set to the ' +
           'authenticated principal; id is assigned when absent; time is filled when absent (alias timestamp). ' +
           'Control events (type org.wt.control.sysControl | dataControl | userControl, thredId SYSTEM; SPEC §14) ' +
-          'reach no pattern: they are answered 202 with no threds, and the op\'s result arrives as a message.',
+          "reach no pattern: they are answered 202 with no threds, and the op's result arrives as a message.",
         security: [{ bearer: [] }],
         body: Type.Union([EventInSchema, BatchInSchema]),
         response: { 202: IngestResponseSchema, ...errors(400, 401, 404, 409, 413, 429, 503) },

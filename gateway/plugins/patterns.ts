@@ -11,13 +11,7 @@ import { MERMAID, patternDiagram } from '../../patterns/diagram';
 import type { SimulationInput } from '../../patterns/simulate';
 import type { GatewayContext } from '../types';
 import { fail, summarize } from '../errors';
-import {
-  PatternBodySchema,
-  PatternIdParams,
-  SimulateBodySchema,
-  ValidationReportSchema,
-  errors,
-} from '../schemas';
+import { PatternBodySchema, PatternIdParams, SimulateBodySchema, ValidationReportSchema, errors } from '../schemas';
 
 const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -43,7 +37,13 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   app.get(
     '/patterns/:id',
     {
-      schema: { tags, summary: 'One pattern', security, params: PatternIdParams, response: { 200: PatternBodySchema, ...errors(401, 403, 404) } },
+      schema: {
+        tags,
+        summary: 'One pattern',
+        security,
+        params: PatternIdParams,
+        response: { 200: PatternBodySchema, ...errors(401, 403, 404) },
+      },
     },
     async (req) => {
       const pattern = await store.patterns.get(req.params.id);
@@ -58,7 +58,8 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       schema: {
         tags,
         summary: 'The pattern as a Mermaid stateDiagram-v2 (text/vnd.mermaid)',
-        description: 'Every reaction, every transition (named, $next, expiry, or-branches), spawns as notes, [*] for start and end.',
+        description:
+          'Every reaction, every transition (named, $next, expiry, or-branches), spawns as notes, [*] for start and end.',
         security,
         params: PatternIdParams,
         produces: [MERMAID],
@@ -116,7 +117,8 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       },
     },
     async (req) => {
-      if (!(await store.patterns.delete(req.params.id))) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
+      if (!(await store.patterns.delete(req.params.id)))
+        throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
       router.invalidatePatterns();
       return { id: req.params.id, deleted: true };
     },
@@ -145,10 +147,16 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       schema: {
         tags,
         summary: 'Dry-run events through one thred of a pattern; no servers touched',
-        description: 'Give `pattern` (inline) or `patternId` (stored). Events may be `{ "advanceMs": n }` to let timers fire.',
+        description:
+          'Give `pattern` (inline) or `patternId` (stored). Events may be `{ "advanceMs": n }` to let timers fire.',
         security,
         body: SimulateBodySchema,
-        response: { 200: Type.Unknown({ description: 'SimulationTrace: { valid, errors, warnings, patternId, thredId, steps, final }' }), ...errors(400, 401, 403, 404) },
+        response: {
+          200: Type.Unknown({
+            description: 'SimulationTrace: { valid, errors, warnings, patternId, thredId, steps, final }',
+          }),
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     async (req) => {
@@ -156,7 +164,9 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       let subject: unknown = pattern;
       if (subject === undefined) {
         if (patternId === undefined) {
-          throw fail('VALIDATION', 'invalid body: /pattern is required (or /patternId)', [{ path: '/pattern', reason: 'is required (or /patternId)' }]);
+          throw fail('VALIDATION', 'invalid body: /pattern is required (or /patternId)', [
+            { path: '/pattern', reason: 'is required (or /patternId)' },
+          ]);
         }
         subject = await store.patterns.get(patternId);
         if (!subject) throw fail('PATTERN_NOT_FOUND', `pattern ${patternId} does not exist`);

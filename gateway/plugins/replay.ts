@@ -43,7 +43,8 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     {
       schema: {
         tags: ['admin'],
-        summary: "What if: the thred's inbound events, agent replies and timers through another pattern, in the simulator",
+        summary:
+          "What if: the thred's inbound events, agent replies and timers through another pattern, in the simulator",
         description:
           'Answers { steps, final: { status, reaction, locals }, diverges: { atEvent, atStep, was, now } | null }: ' +
           '`was`/`now` are the first transition record (kind, eventId, from, to) where the simulated run differs from ' +
@@ -63,7 +64,7 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         throw fail('VALIDATION', `invalid body: /pattern ${reason}`, [{ path: '/pattern', reason }]);
       }
       if (version !== undefined) {
-        const reason = 'pattern versions are not stored by this gateway; give the version\'s JSON as /pattern';
+        const reason = "pattern versions are not stored by this gateway; give the version's JSON as /pattern";
         throw fail('VALIDATION', `invalid body: /version ${reason}`, [{ path: '/version', reason }]);
       }
       let subject: unknown = pattern;
@@ -72,7 +73,8 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         if (!subject) throw fail('PATTERN_NOT_FOUND', `pattern ${patternId} does not exist`);
       }
       const report = validatePattern(subject);
-      if (!report.valid || !report.pattern) throw fail('PATTERN_INVALID', summarize('invalid pattern', report.errors), report.errors);
+      if (!report.valid || !report.pattern)
+        throw fail('PATTERN_INVALID', summarize('invalid pattern', report.errors), report.errors);
 
       const thredId = record._id;
       const prefix = `${record.patternId}_`;
@@ -81,9 +83,14 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         throw fail('CLIENT', reason, [{ path: '/id', reason }]);
       }
       const until = record.endTime ?? ctx.now();
-      const [stored, log] = await Promise.all([store.events.forThred(thredId, MAX_EVENTS), store.thredLog.forThred(thredId, MAX_LOG)]);
+      const [stored, log] = await Promise.all([
+        store.events.forThred(thredId, MAX_EVENTS),
+        store.thredLog.forThred(thredId, MAX_LOG),
+      ]);
       const inbound = stored.filter((e) => e.direction === 'in' && e.storedAt <= until);
-      const outbound = stored.flatMap((e) => (e.direction === 'out' && e.origin ? [{ id: e.event.id, ...e.origin }] : []));
+      const outbound = stored.flatMap((e) =>
+        e.direction === 'out' && e.origin ? [{ id: e.event.id, ...e.origin }] : [],
+      );
       const ordered: RealLogRecord[] = [...log]
         .sort((a, b) => a.seq - b.seq || logIndex(a._id) - logIndex(b._id))
         .map(({ seq, kind, from, to, eventId, reaction }) => ({
@@ -106,7 +113,13 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         },
         { groups: settings.groups, agents: settings.agents },
       );
-      return { thredId, patternId: report.pattern.id, steps: result.steps, final: result.final, diverges: result.diverges };
+      return {
+        thredId,
+        patternId: report.pattern.id,
+        steps: result.steps,
+        final: result.final,
+        diverges: result.diverges,
+      };
     },
   );
 };

@@ -69,7 +69,9 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         security,
         params: ThredIdParams,
         querystring: Type.Object({
-          live: Type.Optional(Type.Boolean({ description: 'ask the running workflow (state query) instead of the store' })),
+          live: Type.Optional(
+            Type.Boolean({ description: 'ask the running workflow (state query) instead of the store' }),
+          ),
         }),
         response: { 200: ThredViewSchema, ...errors(401, 404) },
       },
@@ -92,7 +94,8 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     {
       schema: {
         tags: ['threds'],
-        summary: "The thred's events, inbound and outbound, in storage order (participants: those they sent or received)",
+        summary:
+          "The thred's events, inbound and outbound, in storage order (participants: those they sent or received)",
         description:
           'Admins see every event of the thred. A participant sees, as on the original platform, only the events it ' +
           'sent (source.id) and those addressed to it (an outbound event whose resolved recipients include it).',
@@ -104,7 +107,12 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     async (req) => {
       const events = await ops.events(req.principal, req.params.id);
       return {
-        events: events.map((e) => ({ event: e.event, direction: e.direction, ...(e.to && { to: e.to }), storedAt: e.storedAt })),
+        events: events.map((e) => ({
+          event: e.event,
+          direction: e.direction,
+          ...(e.to && { to: e.to }),
+          storedAt: e.storedAt,
+        })),
       };
     },
   );
@@ -131,8 +139,10 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     {
       schema: {
         tags: ['threds'],
-        summary: "The thred's pattern as a Mermaid stateDiagram-v2, its current reaction `current`, visited ones `visited`",
-        description: 'Visited reactions come from the transition log (GET /threds/:id/log); the pattern is the stored one.',
+        summary:
+          "The thred's pattern as a Mermaid stateDiagram-v2, its current reaction `current`, visited ones `visited`",
+        description:
+          'Visited reactions come from the transition log (GET /threds/:id/log); the pattern is the stored one.',
         security,
         params: ThredIdParams,
         produces: [MERMAID],
@@ -145,7 +155,8 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         ctx.deps.store.patterns.get(record.patternId),
         ctx.deps.store.thredLog.forThred(record._id),
       ]);
-      if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${record.patternId} of thred ${record._id} does not exist`);
+      if (!pattern)
+        throw fail('PATTERN_NOT_FOUND', `pattern ${record.patternId} of thred ${record._id} does not exist`);
       const visited = visitedReactions(log);
       if (record.reaction !== null) visited.push(record.reaction);
       return reply.type(MERMAID).send(patternDiagram(pattern, { current: record.reaction, visited }));

@@ -7,7 +7,14 @@ import { chmodSync, createWriteStream, mkdtempSync, rmSync, writeFileSync, type 
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeClusterPorts, startCluster, startClusterServers, type Cluster, type ClusterPorts, type ClusterServers } from '../../bin/cluster-stack';
+import {
+  freeClusterPorts,
+  startCluster,
+  startClusterServers,
+  type Cluster,
+  type ClusterPorts,
+  type ClusterServers,
+} from '../../bin/cluster-stack';
 import { loadConfig } from '../../bin/config';
 import { projectRoot } from '../../bin/stack';
 import { signAccessToken } from '../../gateway/tokens';
@@ -26,24 +33,85 @@ let logFile: WriteStream;
 let failed = false;
 
 /** A CA, a server certificate for localhost/127.0.0.1 and a client certificate, all signed by the CA. */
-function makeCertificates(certDir: string): { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
+function makeCertificates(certDir: string): {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+} {
   const p = (name: string) => join(certDir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: certDir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=threds-test-ca');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=threds-test-ca',
+  );
   writeFileSync(p('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
   for (const [name, cn] of [
     ['server', 'localhost'],
     ['client', 'threds-client'],
   ] as const) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', 'san.ext');
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    );
   }
-  return { ca: p('ca.pem'), serverCert: p('server.pem'), serverKey: p('server.key'), clientCert: p('client.pem'), clientKey: p('client.key') };
+  return {
+    ca: p('ca.pem'),
+    serverCert: p('server.pem'),
+    serverKey: p('server.key'),
+    clientCert: p('client.pem'),
+    clientKey: p('client.key'),
+  };
 }
 
-function threds(args: string[], extraEnv: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+function threds(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { cwd: projectRoot, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], {
+      cwd: projectRoot,
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const take = (b: Buffer) => {
       output += b.toString();
@@ -66,7 +134,14 @@ beforeAll(async () => {
   const certs = makeCertificates(mkdtempSync(join(dir, 'certs-')));
   ports = await freeClusterPorts(1);
   const tls = { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca };
-  servers = await startClusterServers({ dir, ports, namespace: 'threds-tls', ui: false, tls, log: (l) => logFile.write(`[cluster] ${l}\n`) });
+  servers = await startClusterServers({
+    dir,
+    ports,
+    namespace: 'threds-tls',
+    ui: false,
+    tls,
+    log: (l) => logFile.write(`[cluster] ${l}\n`),
+  });
   env = {
     ...process.env,
     THREDS_DATA_DIR: join(dir, 'data'),
@@ -108,7 +183,12 @@ describe('Temporal over mutual TLS', () => {
         workers: 1,
         agents: ['org.wt.persistence'],
         ui: false,
-        env: { TEMPORAL_TLS_CA: env.TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT: env.TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY: env.TEMPORAL_TLS_KEY, LOG_LEVEL: 'warn' },
+        env: {
+          TEMPORAL_TLS_CA: env.TEMPORAL_TLS_CA,
+          TEMPORAL_TLS_CERT: env.TEMPORAL_TLS_CERT,
+          TEMPORAL_TLS_KEY: env.TEMPORAL_TLS_KEY,
+          LOG_LEVEL: 'warn',
+        },
         log: (name, line) => logFile.write(`[${name}] ${line}\n`),
       });
       const gw = `http://127.0.0.1:${ports.gateways[0]}`;
@@ -116,7 +196,10 @@ describe('Temporal over mutual TLS', () => {
       const call = async (method: string, path: string, body?: unknown) => {
         const res = await fetch(gw + path, {
           method,
-          headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${adminToken}`,
+            ...(body !== undefined && { 'content-type': 'application/json' }),
+          },
           ...(body !== undefined && { body: JSON.stringify(body) }),
         });
         return { status: res.status, json: (await res.json()) as Answer };
@@ -125,10 +208,20 @@ describe('Temporal over mutual TLS', () => {
       const open = await call('POST', '/events', { id: 'tls-open-1', type: 'tls_count.open', source: { id: 'x' } });
       expect(open.status, JSON.stringify(open.json)).toBe(202);
       const thredId = open.json.results[0]!.started[0]!;
-      expect(await until(async () => (await call('GET', `/threds/${thredId}`)).json.reaction === 'count', 30_000)).toBe(true);
-      const tick = await call('POST', '/events', { id: 'tls-tick-1', type: 'tls_count.tick', source: { id: 'x' }, thredId });
+      expect(await until(async () => (await call('GET', `/threds/${thredId}`)).json.reaction === 'count', 30_000)).toBe(
+        true,
+      );
+      const tick = await call('POST', '/events', {
+        id: 'tls-tick-1',
+        type: 'tls_count.tick',
+        source: { id: 'x' },
+        thredId,
+      });
       expect(tick.status, JSON.stringify(tick.json)).toBe(202);
-      expect(await until(async () => (await call('GET', `/threds/${thredId}`)).json.locals?.n === 1, 30_000), 'the tick applied by the worker over mTLS').toBe(true);
+      expect(
+        await until(async () => (await call('GET', `/threds/${thredId}`)).json.locals?.n === 1, 30_000),
+        'the tick applied by the worker over mTLS',
+      ).toBe(true);
     } catch (err) {
       failed = true;
       throw err;

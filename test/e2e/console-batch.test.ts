@@ -13,7 +13,10 @@ const pattern = {
   id: 'e2e_batch',
   name: 'E2E batch',
   reactions: [
-    { name: 'holding', condition: { type: 'filter', xpr: "$event.type = 'e2e.batch'", transition: { name: '$noTransition' } } },
+    {
+      name: 'holding',
+      condition: { type: 'filter', xpr: "$event.type = 'e2e.batch'", transition: { name: '$noTransition' } },
+    },
     { name: 'released', condition: { type: 'filter', xpr: 'true' } },
   ],
 };
@@ -26,7 +29,12 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function api(method: string, path: string, body: unknown, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api(
+  method: string,
+  path: string,
+  body: unknown,
+  token: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${stack.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -43,11 +51,22 @@ describe('console batch action', () => {
     for (let i = 0; i < 2; i++) {
       const r = await api('POST', '/events', { type: 'e2e.batch', source: { id: 'x' } }, stack.token('sensor_agent0'));
       expect(r.status).toBe(202);
-      ids.push(((r.body.results as { started: string[] }[])[0]!.started)[0]!);
+      ids.push((r.body.results as { started: string[] }[])[0]!.started[0]!);
     }
     // Visibility catches up with the new threds before the console's dry run counts them.
     await expect
-      .poll(async () => (await api('POST', '/threds/batch', { op: 'terminate', filter: { pattern: 'e2e_batch' }, dryRun: true }, admin)).body.count, { timeout: 15_000 })
+      .poll(
+        async () =>
+          (
+            await api(
+              'POST',
+              '/threds/batch',
+              { op: 'terminate', filter: { pattern: 'e2e_batch' }, dryRun: true },
+              admin,
+            )
+          ).body.count,
+        { timeout: 15_000 },
+      )
       .toBe(2);
 
     const page = await browser.newPage();
@@ -70,7 +89,9 @@ describe('console batch action', () => {
     await expect.poll(() => page.locator('p.status').innerText(), { timeout: 20_000 }).toBe('Batch terminate: done');
     expect(asked).toBe('terminate 2 threds?');
     for (const id of ids) {
-      await expect.poll(async () => (await stack.engine.store.threds.get(id))?.status, { timeout: 10_000 }).toBe('terminated');
+      await expect
+        .poll(async () => (await stack.engine.store.threds.get(id))?.status, { timeout: 10_000 })
+        .toBe('terminated');
     }
     await screenshot(page, 'admin-3-batch');
     await page.context().close();

@@ -41,7 +41,9 @@ describe('diagrams (console)', () => {
     const res = await fetch(`${stack.url}/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token('sensor_agent0')}` },
-      body: JSON.stringify(detectionEvent({ id: 'sensor_agent0', sensorId: 'sensor0', latitude: 1, longitude: 2, seq: 1 })),
+      body: JSON.stringify(
+        detectionEvent({ id: 'sensor_agent0', sensorId: 'sensor0', latitude: 1, longitude: 2, seq: 1 }),
+      ),
     });
     expect(res.status).toBe(202);
     const thredId = ((await res.json()) as { results: { started: string[] }[] }).results[0]!.started[0]!;

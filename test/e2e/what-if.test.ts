@@ -24,7 +24,10 @@ afterAll(async () => {
 describe('what if (console)', () => {
   it('replays a thred through its pattern and through an edited one, side by side', async () => {
     const echo = readFileSync(join(projectRoot, 'patterns', 'library', 'echo.json'), 'utf8');
-    const adminAuth = { 'content-type': 'application/json', authorization: `Bearer ${stack.token('admin', ['admin'])}` };
+    const adminAuth = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${stack.token('admin', ['admin'])}`,
+    };
     const put = await fetch(`${stack.url}/patterns/echo_test`, { method: 'PUT', headers: adminAuth, body: echo });
     expect(put.status).toBe(200);
     const res = await fetch(`${stack.url}/events`, {
@@ -50,17 +53,23 @@ describe('what if (console)', () => {
     await page.getByText('What if…').click();
     const editor = page.locator('#what-if-pattern');
     const status = page.locator('.what-if-form .status');
-    await expect.poll(async () => (await editor.inputValue()) || (await status.textContent()), { timeout: 15_000 }).toContain('"echo_test"');
+    await expect
+      .poll(async () => (await editor.inputValue()) || (await status.textContent()), { timeout: 15_000 })
+      .toContain('"echo_test"');
 
     await page.getByRole('button', { name: 'Replay' }).click();
     await expect.poll(() => status.textContent(), { timeout: 15_000 }).toContain('Same path');
     await expect(page.locator('.what-if-path').count()).resolves.toBe(2);
 
-    const pattern = JSON.parse(await editor.inputValue()) as { reactions: { condition: { transition?: { name: string } } }[] };
+    const pattern = JSON.parse(await editor.inputValue()) as {
+      reactions: { condition: { transition?: { name: string } } }[];
+    };
     pattern.reactions[0]!.condition.transition = { name: '$terminate' };
     await editor.fill(JSON.stringify(pattern, null, 2));
     await page.getByRole('button', { name: 'Replay' }).click();
-    await expect.poll(() => status.textContent(), { timeout: 15_000 }).toContain(`Diverges at ${thredId.replace(/^echo_test_/, '')}`);
+    await expect
+      .poll(() => status.textContent(), { timeout: 15_000 })
+      .toContain(`Diverges at ${thredId.replace(/^echo_test_/, '')}`);
     // The first differing decision is marked on both sides.
     await expect(page.locator('.what-if-path tr[data-diverges]').count()).resolves.toBe(2);
     await screenshot(page, 'what-if');

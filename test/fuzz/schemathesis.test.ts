@@ -10,7 +10,12 @@ const SCHEMATHESIS = join(__dirname, '..', '..', '.tools', 'venv', 'bin', 'schem
 
 const hold = {
   name: 'Schema Hold',
-  reactions: [{ name: 'holding', condition: { type: 'filter', xpr: "$event.type = 'schema.hold'", transition: { name: '$noTransition' } } }],
+  reactions: [
+    {
+      name: 'holding',
+      condition: { type: 'filter', xpr: "$event.type = 'schema.hold'", transition: { name: '$noTransition' } },
+    },
+  ],
 };
 
 let g: GatewayEngine;

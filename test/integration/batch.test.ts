@@ -23,7 +23,9 @@ let admin: { authorization: string };
 const sensor = () => g.bearer('sensor0');
 
 beforeAll(async () => {
-  g = await startGatewayEngine('batch', { patterns: [holdPattern('bt_term', 'bt.term'), holdPattern('bt_move', 'bt.move'), holdPattern('bt_keep', 'bt.keep')] });
+  g = await startGatewayEngine('batch', {
+    patterns: [holdPattern('bt_term', 'bt.term'), holdPattern('bt_move', 'bt.move'), holdPattern('bt_keep', 'bt.keep')],
+  });
   gw = await g.gateway({}, false);
   admin = g.bearer('ops', ['admin']);
 });
@@ -50,12 +52,16 @@ async function selected(body: object, ids: string[]) {
 }
 
 async function finished(batchId: string) {
-  return waitFor(async () => {
-    const res = await get(`/threds/batch/${batchId}`);
-    expect(res.statusCode).toBe(200);
-    const v = res.json() as { state: string };
-    return v.state !== 'running' ? (v as Record<string, unknown>) : undefined;
-  }, `batch ${batchId} to finish`, 60_000);
+  return waitFor(
+    async () => {
+      const res = await get(`/threds/batch/${batchId}`);
+      expect(res.statusCode).toBe(200);
+      const v = res.json() as { state: string };
+      return v.state !== 'running' ? (v as Record<string, unknown>) : undefined;
+    },
+    `batch ${batchId} to finish`,
+    60_000,
+  );
 }
 
 describe('POST /threds/batch', () => {
@@ -67,17 +73,27 @@ describe('POST /threds/batch', () => {
       dryRun: true,
       op: 'terminate',
       count: 3,
-      query: "WorkflowType='thred' AND ExecutionStatus='Running' AND ThredPattern='bt_term' AND ThredReaction='holding'",
+      query:
+        "WorkflowType='thred' AND ExecutionStatus='Running' AND ThredPattern='bt_term' AND ThredReaction='holding'",
     });
     // The dry run acted on nothing.
     for (const id of targets) {
       await waitFor(async () => (await get(`/threds/${id}`)).json().status === 'active', `${id} in the read model`);
     }
 
-    const res = await post('/threds/batch', { op: 'terminate', filter: { pattern: 'bt_term', reaction: 'holding' }, reason: 'cleanup' });
+    const res = await post('/threds/batch', {
+      op: 'terminate',
+      filter: { pattern: 'bt_term', reaction: 'holding' },
+      reason: 'cleanup',
+    });
     expect(res.statusCode).toBe(202);
     const { batchId } = res.json() as { batchId: string };
-    expect(res.json()).toMatchObject({ batchId: expect.any(String), op: 'terminate', runner: 'temporal', createdBy: 'ops' });
+    expect(res.json()).toMatchObject({
+      batchId: expect.any(String),
+      op: 'terminate',
+      runner: 'temporal',
+      createdBy: 'ops',
+    });
 
     expect(await finished(batchId)).toMatchObject({ state: 'completed', total: 3, done: 3, failed: 0, errors: [] });
     // Through the thred's own terminate: the read model records the end.
@@ -97,21 +113,42 @@ describe('POST /threds/batch', () => {
     expect(wrong.statusCode).toBe(202);
     const wrongDone = await finished(wrong.json().batchId);
     expect(wrongDone).toMatchObject({ state: 'completed', runner: 'gateway', total: 2, done: 0, failed: 2 });
-    expect((wrongDone.errors as { thredId: string; reason: string }[]).map((e) => e.thredId).sort()).toEqual([...targets].sort());
+    expect((wrongDone.errors as { thredId: string; reason: string }[]).map((e) => e.thredId).sort()).toEqual(
+      [...targets].sort(),
+    );
     expect((wrongDone.errors as { reason: string }[])[0]!.reason).toContain('has no reaction "nowhere"');
 
     const moved = await post('/threds/batch', { op: 'transition', query, transition: { name: 'released' } });
     expect(moved.statusCode).toBe(202);
-    expect(await finished(moved.json().batchId)).toMatchObject({ state: 'completed', total: 2, done: 2, failed: 0, errors: [] });
-    for (const id of targets) expect((await get(`/threds/${id}`)).json()).toMatchObject({ status: 'active', reaction: 'released' });
+    expect(await finished(moved.json().batchId)).toMatchObject({
+      state: 'completed',
+      total: 2,
+      done: 2,
+      failed: 0,
+      errors: [],
+    });
+    for (const id of targets)
+      expect((await get(`/threds/${id}`)).json()).toMatchObject({ status: 'active', reaction: 'released' });
 
     // Reset every thred of the pattern stuck in `released` to its start, without re-applying the transition.
     const stuck = { pattern: 'bt_move', reaction: 'released' };
     await selected({ op: 'reset', filter: stuck, to: 'first-workflow-task' }, targets);
-    const reset = await post('/threds/batch', { op: 'reset', filter: stuck, to: 'first-workflow-task', reapplyExclude: ['updates'] });
+    const reset = await post('/threds/batch', {
+      op: 'reset',
+      filter: stuck,
+      to: 'first-workflow-task',
+      reapplyExclude: ['updates'],
+    });
     expect(reset.statusCode).toBe(202);
-    expect(await finished(reset.json().batchId)).toMatchObject({ op: 'reset', state: 'completed', total: 2, done: 2, failed: 0 });
-    for (const id of targets) expect((await get(`/threds/${id}`)).json()).toMatchObject({ status: 'active', reaction: 'holding' });
+    expect(await finished(reset.json().batchId)).toMatchObject({
+      op: 'reset',
+      state: 'completed',
+      total: 2,
+      done: 2,
+      failed: 0,
+    });
+    for (const id of targets)
+      expect((await get(`/threds/${id}`)).json()).toMatchObject({ status: 'active', reaction: 'holding' });
     // The reset runs take events again (the read model was rewound, as by the single-thred route).
     const taken = await post('/events', { type: 'bt.move', source: { id: 'x' }, thredId: targets[0] }, sensor());
     expect(taken.statusCode).toBe(202);
@@ -154,7 +191,11 @@ describe('POST /threds/batch', () => {
     [{ filter: { pattern: 'p' } }, '/op', 'is required'],
     [{ op: 'explode', filter: { pattern: 'p' } }, '/op', ''],
     [{ op: 'terminate' }, '/query', 'is required (or /filter)'],
-    [{ op: 'terminate', query: "ThredPattern='p'", filter: { pattern: 'p' } }, '/filter', 'must not be given together with /query'],
+    [
+      { op: 'terminate', query: "ThredPattern='p'", filter: { pattern: 'p' } },
+      '/filter',
+      'must not be given together with /query',
+    ],
     [{ op: 'terminate', filter: {} }, '/filter', ''],
     [{ op: 'terminate', filter: { status: 'sleeping' } }, '/filter/status', ''],
     [{ op: 'transition', filter: { pattern: 'p' } }, '/transition', 'is required for op transition'],
@@ -162,7 +203,11 @@ describe('POST /threds/batch', () => {
     [{ op: 'terminate', filter: { pattern: 'p' }, to: 'first-workflow-task' }, '/to', 'is only for op reset'],
     [{ op: 'terminate', query: 'ThredPattern = = 1', dryRun: true }, '/query', 'is not a valid visibility query'],
     // Would close the group the query is wrapped in and OR in workflows that are not threds.
-    [{ op: 'terminate', query: "ThredPattern='x') OR (WorkflowType='other'", dryRun: true }, '/query', 'unbalanced parentheses'],
+    [
+      { op: 'terminate', query: "ThredPattern='x') OR (WorkflowType='other'", dryRun: true },
+      '/query',
+      'unbalanced parentheses',
+    ],
     [{ op: 'terminate', filter: { pattern: 'p' }, dryRun: 'yes' }, '/dryRun', ''],
   ])('400 for %j naming %s', async (body, path, reason) => {
     const res = await post('/threds/batch', body);
@@ -174,10 +219,15 @@ describe('POST /threds/batch', () => {
   });
 
   it('is for admins only; an unknown batch is 404', async () => {
-    expect((await post('/threds/batch', { op: 'terminate', filter: { pattern: 'bt_keep' } }, sensor())).statusCode).toBe(403);
+    expect(
+      (await post('/threds/batch', { op: 'terminate', filter: { pattern: 'bt_keep' } }, sensor())).statusCode,
+    ).toBe(403);
     expect((await post('/threds/batch', { op: 'terminate', filter: { pattern: 'bt_keep' } }, {})).statusCode).toBe(401);
     const missing = await get('/threds/batch/no-such-batch');
     expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toMatchObject({ code: 'THREDS_ERR_NOT_FOUND', message: 'batch no-such-batch does not exist' });
+    expect(missing.json()).toMatchObject({
+      code: 'THREDS_ERR_NOT_FOUND',
+      message: 'batch no-such-batch does not exist',
+    });
   });
 });

@@ -84,7 +84,10 @@ const answerTo = (id: string) => (f: Frame) =>
 /** Sends one control event frame, expects the ack, and answers the reply event. */
 async function ask(ws: WsClient, event: ReturnType<typeof control>): Promise<Ev> {
   ws.send({ type: 'event', event });
-  const ack = await ws.next((f) => (f.type === 'ack' || f.type === 'error') && (f.eventId === event.id || f.re === event.id), `ack of ${event.id}`);
+  const ack = await ws.next(
+    (f) => (f.type === 'ack' || f.type === 'error') && (f.eventId === event.id || f.re === event.id),
+    `ack of ${event.id}`,
+  );
   expect(ack).toMatchObject({ type: 'ack', eventId: event.id, thredIds: [], started: [] });
   const frame = await ws.next(answerTo(event.id), `answer to ${event.id}`);
   return (frame.message as Message).event;
@@ -150,7 +153,10 @@ describe('userControl (any participant, scoped to the sender)', () => {
     const other = await startFlow(admin);
     const v = await expectOk(pat, control('user', { values: { op: 'getThreds' } }));
     expect(v.op).toBe('getThreds');
-    const results = v.results as { thred: Record<string, unknown>; lastEvent: { id: string; timestamp: number; event: Ev } | null }[];
+    const results = v.results as {
+      thred: Record<string, unknown>;
+      lastEvent: { id: string; timestamp: number; event: Ev } | null;
+    }[];
     const ids = results.map((r) => r.thred.id);
     expect(ids).toEqual(expect.arrayContaining(mine));
     expect(ids).not.toContain(other);
@@ -175,7 +181,10 @@ describe('userControl (any participant, scoped to the sender)', () => {
 
   it('getSystemSpec describes the agents, participants and groups', async () => {
     const v = await expectOk(pat, control('user', { values: { op: 'getSystemSpec' } }));
-    const spec = v.systemSpec as { serviceSpecs: { nodeType: string }[]; addressSpec: { participants: { id: string }[] } };
+    const spec = v.systemSpec as {
+      serviceSpecs: { nodeType: string }[];
+      addressSpec: { participants: { id: string }[] };
+    };
     expect(spec.serviceSpecs.map((s) => s.nodeType)).toContain(FAILING);
     expect(spec.addressSpec.participants.map((p) => p.id)).toContain('ctl-admin');
   });
@@ -183,7 +192,9 @@ describe('userControl (any participant, scoped to the sender)', () => {
   it('the op may sit deeper in the values (found like $valueNamed), and an unknown op is 4200', async () => {
     const v = await expectOk(pat, control('user', { values: { request: { op: 'getSystemSpec' } } }));
     expect(v.op).toBe('getSystemSpec');
-    expect(await expectError(pat, control('user', { values: { op: 'dropEverything' } }), 4200)).toContain('dropEverything');
+    expect(await expectError(pat, control('user', { values: { op: 'dropEverything' } }), 4200)).toContain(
+      'dropEverything',
+    );
     await expectError(pat, control('user', { values: {} }), 4202);
   });
 });
@@ -220,21 +231,41 @@ describe('sysControl (role admin)', () => {
 
   it('transitionThred forces a transition; transition is required (4202) and must name a reaction (4200)', async () => {
     const thredId = await startFlow(pat);
-    const v = await expectOk(admin, control('sys', { values: { op: 'transitionThred', thredId, transition: { name: 'fourth' } } }));
+    const v = await expectOk(
+      admin,
+      control('sys', { values: { op: 'transitionThred', thredId, transition: { name: 'fourth' } } }),
+    );
     expect(v).toEqual({ status: 'OK', op: 'transitionThred', thredId });
     await waitFor(async () => (await g.e.store.threds.get(thredId))?.reaction === 'fourth', 'thred in fourth');
     await expectError(admin, control('sys', { values: { op: 'transitionThred', thredId } }), 4202);
-    await expectError(admin, control('sys', { values: { op: 'transitionThred', transition: { name: 'third' } } }), 4202);
+    await expectError(
+      admin,
+      control('sys', { values: { op: 'transitionThred', transition: { name: 'third' } } }),
+      4202,
+    );
     expect(
-      await expectError(admin, control('sys', { values: { op: 'transitionThred', thredId, transition: { name: 'nowhere' } } }), 4200),
+      await expectError(
+        admin,
+        control('sys', { values: { op: 'transitionThred', thredId, transition: { name: 'nowhere' } } }),
+        4200,
+      ),
     ).toContain('nowhere');
-    await expectError(admin, control('sys', { values: { op: 'transitionThred', thredId: 'ctl_flow_nope', transition: { name: 'third' } } }), 5203);
+    await expectError(
+      admin,
+      control('sys', { values: { op: 'transitionThred', thredId: 'ctl_flow_nope', transition: { name: 'third' } } }),
+      5203,
+    );
   });
 
   it('terminateThred over POST /events: 202 at once, the answer arrives as a message; getThreds finds it as terminated', async () => {
     const thredId = await startFlow(pat);
     const event = control('sys', { values: { op: 'terminateThred', thredId } });
-    const res = await gw.app.inject({ method: 'POST', url: '/events', headers: g.bearer('ctl-admin', ['admin']), payload: event });
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: g.bearer('ctl-admin', ['admin']),
+      payload: event,
+    });
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json()).toEqual({ results: [{ eventId: event.id, thredIds: [], started: [], refused: [] }] });
     const answer = (await admin.next(answerTo(event.id), 'terminate answer')).message as Message;
@@ -251,13 +282,20 @@ describe('sysControl (role admin)', () => {
     expect(ended.threds).toEqual([expect.objectContaining({ id: thredId, status: 't' })]);
     const none = await expectOk(
       admin,
-      control('sys', { values: { op: 'getThreds', status: 'terminated', terminatedMatcher: { 'thred.patternId': 'no_such' } } }),
+      control('sys', {
+        values: { op: 'getThreds', status: 'terminated', terminatedMatcher: { 'thred.patternId': 'no_such' } },
+      }),
     );
     expect(none.threds).toEqual([]);
     // Again: the thred has ended (THRED_DOES_NOT_EXIST, as the REST route's 409).
     await expectError(admin, control('sys', { values: { op: 'terminateThred', thredId } }), 5203);
     // A re-sent request id runs nothing again.
-    const again = await gw.app.inject({ method: 'POST', url: '/events', headers: g.bearer('ctl-admin', ['admin']), payload: event });
+    const again = await gw.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: g.bearer('ctl-admin', ['admin']),
+      payload: event,
+    });
     expect(again.statusCode).toBe(202);
   });
 
@@ -269,18 +307,30 @@ describe('sysControl (role admin)', () => {
     });
     await expectError(admin, control('sys', { values: { op: 'reloadPattern', patternId: 'no_such_pattern' } }), 5201);
     await expectError(admin, control('sys', { values: { op: 'reloadPattern' } }), 4202);
-    expect(await expectOk(admin, control('sys', { values: { op: 'reloadAllPatterns' } }))).toEqual({ status: 'OK', op: 'reloadAllPatterns' });
+    expect(await expectOk(admin, control('sys', { values: { op: 'reloadAllPatterns' } }))).toEqual({
+      status: 'OK',
+      op: 'reloadAllPatterns',
+    });
   });
 
   it('shutdown is refused (4200): processes belong to their supervisor', async () => {
-    expect(await expectError(admin, control('sys', { values: { op: 'shutdown', delay: 0 } }), 4200)).toContain('supervisor');
+    expect(await expectError(admin, control('sys', { values: { op: 'shutdown', delay: 0 } }), 4200)).toContain(
+      'supervisor',
+    );
   });
 });
 
 describe('dataControl (role admin): persistence tasks on the pattern store', () => {
   it('saves, finds, updates and deletes a pattern; reads events and the thred log', async () => {
-    const pattern = { id: 'ctl_saved', name: 'Ctl Saved', reactions: [{ name: 'only', condition: { type: 'filter', xpr: "$event.type = 'ctl.saved'" } }] };
-    const put = await expectOk(admin, control('data', { tasks: [{ op: 'put', params: { type: 'PatternModel', values: pattern } }] }));
+    const pattern = {
+      id: 'ctl_saved',
+      name: 'Ctl Saved',
+      reactions: [{ name: 'only', condition: { type: 'filter', xpr: "$event.type = 'ctl.saved'" } }],
+    };
+    const put = await expectOk(
+      admin,
+      control('data', { tasks: [{ op: 'put', params: { type: 'PatternModel', values: pattern } }] }),
+    );
     expect(put.result).toEqual(['ctl_saved']);
     expect((await g.e.store.patterns.get('ctl_saved'))?.name).toBe('Ctl Saved');
 
@@ -289,13 +339,24 @@ describe('dataControl (role admin): persistence tasks on the pattern store', () 
       control('data', {
         tasks: [
           { op: 'getOne', params: { type: 'patterns', matcher: { id: 'ctl_saved' } } },
-          { op: 'get', params: { type: 'patterns', matcher: { name: { $re: '^ctl ' } }, selector: { include: ['name'] } } },
-          { op: 'update', params: { type: 'patterns', matcher: { id: 'ctl_saved' }, values: { description: 'changed' } } },
+          {
+            op: 'get',
+            params: { type: 'patterns', matcher: { name: { $re: '^ctl ' } }, selector: { include: ['name'] } },
+          },
+          {
+            op: 'update',
+            params: { type: 'patterns', matcher: { id: 'ctl_saved' }, values: { description: 'changed' } },
+          },
           { op: 'count', params: { type: 'patterns' } },
         ],
       }),
     );
-    const [one, some, updated, count] = found.result as [Record<string, unknown>, { id: string; name: string }[], unknown, number];
+    const [one, some, updated, count] = found.result as [
+      Record<string, unknown>,
+      { id: string; name: string }[],
+      unknown,
+      number,
+    ];
     expect(one).toMatchObject({ id: 'ctl_saved', name: 'Ctl Saved' });
     expect(some.map((p) => p.id).sort()).toEqual(['ctl_fail', 'ctl_flow', 'ctl_saved']);
     expect(some[0]).toEqual({ id: expect.any(String), name: expect.any(String) });
@@ -304,15 +365,26 @@ describe('dataControl (role admin): persistence tasks on the pattern store', () 
     expect((await g.e.store.patterns.get('ctl_saved'))?.description).toBe('changed');
 
     // A second put of the same id is refused (OBJECT_ALREADY_EXISTS); an invalid pattern is 4200.
-    await expectError(admin, control('data', { tasks: [{ op: 'put', params: { type: 'patterns', values: pattern } }] }), 5202);
-    await expectError(admin, control('data', { tasks: [{ op: 'put', params: { type: 'patterns', values: { id: 'bad', reactions: 'x' } } }] }), 4200);
+    await expectError(
+      admin,
+      control('data', { tasks: [{ op: 'put', params: { type: 'patterns', values: pattern } }] }),
+      5202,
+    );
+    await expectError(
+      admin,
+      control('data', { tasks: [{ op: 'put', params: { type: 'patterns', values: { id: 'bad', reactions: 'x' } } }] }),
+      4200,
+    );
 
     const thredId = await startFlow(pat);
     const reads = await expectOk(
       admin,
       control('data', {
         tasks: [
-          { op: 'get', params: { type: 'EventRecord', matcher: { thredId }, collector: { sort: [{ field: 'timestamp' }] } } },
+          {
+            op: 'get',
+            params: { type: 'EventRecord', matcher: { thredId }, collector: { sort: [{ field: 'timestamp' }] } },
+          },
           { op: 'get', params: { type: 'ThredLogRecord', matcher: { thredId } } },
           { op: 'count', params: { type: 'events', matcher: { thredId, 'event.type': 'ctl.start' } } },
         ],
@@ -323,17 +395,38 @@ describe('dataControl (role admin): persistence tasks on the pattern store', () 
     expect(log[0]).toMatchObject({ kind: 'matched', to: 'second' });
     expect(starts).toBe(1);
 
-    const deleted = await expectOk(admin, control('data', { tasks: [{ op: 'delete', params: { type: 'patterns', matcher: { id: 'ctl_saved' } } }] }));
+    const deleted = await expectOk(
+      admin,
+      control('data', { tasks: [{ op: 'delete', params: { type: 'patterns', matcher: { id: 'ctl_saved' } } }] }),
+    );
     expect(deleted.result).toEqual([{ deletedCount: 1 }]);
     expect(await g.e.store.patterns.get('ctl_saved')).toBeNull();
   });
 
   it('events and thred_log are read-only (4101); other collections and databases are out of reach', async () => {
-    await expectError(admin, control('data', { tasks: [{ op: 'delete', params: { type: 'events', matcher: {} } }] }), 4101);
-    await expectError(admin, control('data', { tasks: [{ op: 'put', params: { type: 'thred_log', values: { id: 'x' } } }] }), 4101);
-    expect(await expectError(admin, control('data', { tasks: [{ op: 'get', params: { type: 'participants' } }] }), 4200)).toContain('participants');
-    await expectError(admin, control('data', { tasks: [{ op: 'get', params: { type: 'patterns' }, options: { dbname: 'other' } }] }), 4101);
-    await expectError(admin, control('data', { tasks: [{ op: 'get', params: { type: 'patterns', matcher: { $where: '1' } } }] }), 5200);
+    await expectError(
+      admin,
+      control('data', { tasks: [{ op: 'delete', params: { type: 'events', matcher: {} } }] }),
+      4101,
+    );
+    await expectError(
+      admin,
+      control('data', { tasks: [{ op: 'put', params: { type: 'thred_log', values: { id: 'x' } } }] }),
+      4101,
+    );
+    expect(
+      await expectError(admin, control('data', { tasks: [{ op: 'get', params: { type: 'participants' } }] }), 4200),
+    ).toContain('participants');
+    await expectError(
+      admin,
+      control('data', { tasks: [{ op: 'get', params: { type: 'patterns' }, options: { dbname: 'other' } }] }),
+      4101,
+    );
+    await expectError(
+      admin,
+      control('data', { tasks: [{ op: 'get', params: { type: 'patterns', matcher: { $where: '1' } } }] }),
+      5200,
+    );
     await expectError(admin, control('data', {}), 4202);
   });
 });
@@ -348,11 +441,15 @@ describe('errors reach admins ($admins)', () => {
     const sends = ADMIN_NOTICES_PER_WINDOW + 2;
     // The limit counts per fixed minute (workflow time ≈ wall clock): send them all well inside one minute.
     const intoMinute = Date.now() % ADMIN_NOTICE_WINDOW_MS;
-    if (intoMinute > ADMIN_NOTICE_WINDOW_MS - 20_000) await new Promise((ok) => setTimeout(ok, ADMIN_NOTICE_WINDOW_MS - intoMinute + 200));
+    if (intoMinute > ADMIN_NOTICE_WINDOW_MS - 20_000)
+      await new Promise((ok) => setTimeout(ok, ADMIN_NOTICE_WINDOW_MS - intoMinute + 200));
     for (let i = 0; i < sends; i++) {
       pat.send({ type: 'event', event: { id: eventId('fx'), type: 'fail.expr', thredId, source: { id: 'x' } } });
     }
-    const isError = (f: Frame) => f.type === 'message' && (f.message as Message).event.thredId === thredId && errorOf((f.message as Message).event)?.code === 5000;
+    const isError = (f: Frame) =>
+      f.type === 'message' &&
+      (f.message as Message).event.thredId === thredId &&
+      errorOf((f.message as Message).event)?.code === 5000;
     for (let i = 0; i < sends; i++) await pat.next(isError, `error event ${i + 1} to the sender`);
 
     const notice = (await admin.next(isError, 'a notice to the admin')).message as Message;
@@ -370,7 +467,10 @@ describe('errors reach admins ($admins)', () => {
     const thredId = ((await pat.next((f) => f.type === 'ack' && f.eventId === start.id)).thredIds as string[])[0]!;
     pat.send({ type: 'event', event: { id: eventId('fa'), type: 'fail.agent', thredId, source: { id: 'x' } } });
     const frame = await admin.next(
-      (f) => f.type === 'message' && (f.message as Message).event.thredId === thredId && /dead letter/.test((f.message as Message).event.data?.title ?? ''),
+      (f) =>
+        f.type === 'message' &&
+        (f.message as Message).event.thredId === thredId &&
+        /dead letter/.test((f.message as Message).event.data?.title ?? ''),
       'dead-letter notice',
       30_000,
     );
@@ -381,7 +481,9 @@ describe('errors reach admins ($admins)', () => {
     expect(letters.map((l) => l._id)).toEqual([(event.data?.content?.values as { deadLetterId: string }).deadLetterId]);
     // The thred's own 5200 error event of that dead letter is not a second notice.
     const stored = await g.e.store.outbox.since('ctl-admin', 0, 1000);
-    expect(stored.filter((e) => e.message.event.thredId === thredId).map((e) => e.message.id)).toEqual([(frame.message as Message).id]);
+    expect(stored.filter((e) => e.message.event.thredId === thredId).map((e) => e.message.id)).toEqual([
+      (frame.message as Message).id,
+    ]);
   });
 });
 
@@ -389,7 +491,10 @@ describe('terminateAllThreds', () => {
   it('terminates every thred that has not ended', async () => {
     const a = await startFlow(pat);
     const b = await startFlow(pat);
-    expect(await expectOk(admin, control('sys', { values: { op: 'terminateAllThreds' } }))).toEqual({ status: 'OK', op: 'terminateAllThreds' });
+    expect(await expectOk(admin, control('sys', { values: { op: 'terminateAllThreds' } }))).toEqual({
+      status: 'OK',
+      op: 'terminateAllThreds',
+    });
     for (const id of [a, b]) expect((await g.e.store.threds.get(id))?.status).toBe('terminated');
     expect(await g.e.store.threds.count({ status: 'active' })).toBe(0);
   });

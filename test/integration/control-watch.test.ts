@@ -13,7 +13,10 @@ const steps = {
   name: 'Watch Steps',
   reactions: [
     { name: 's1', condition: { type: 'filter', xpr: "$event.type = 'w.start'" } },
-    ...['s2', 's3', 's4', 's5', 's6'].map((name) => ({ name, condition: { type: 'filter', xpr: "$event.type = 'w.next'" } })),
+    ...['s2', 's3', 's4', 's5', 's6'].map((name) => ({
+      name,
+      condition: { type: 'filter', xpr: "$event.type = 'w.next'" },
+    })),
     { name: 's7', condition: { type: 'filter', xpr: "$event.type = 'w.never'" } },
   ],
 };
@@ -44,7 +47,8 @@ const pushOf = (re: string, thredId: string, reaction?: string) => (f: Frame) =>
   return (
     e.re === re &&
     e.thredId === 'SYSTEM' &&
-    (threds?.some((t) => t.id === thredId && (reaction === undefined || t.currentReaction.reactionName === reaction)) ?? false)
+    (threds?.some((t) => t.id === thredId && (reaction === undefined || t.currentReaction.reactionName === reaction)) ??
+      false)
   );
 };
 const pushes = (ws: WsClient, re: string, thredId: string) => ws.frames.filter(pushOf(re, thredId));
@@ -52,8 +56,15 @@ const pushes = (ws: WsClient, re: string, thredId: string) => ws.frames.filter(p
 async function watch(ws: WsClient, directive?: string): Promise<string> {
   const req = watchRequest(directive);
   ws.send({ type: 'event', event: req });
-  const answer = await ws.next((f) => f.type === 'message' && (f.message as Message).event.re === req.id, `watch ${directive ?? 'start'} answer`);
-  expect((answer.message as Message).event.data?.content?.values).toEqual({ status: 'OK', op: 'watchThreds', directive: directive ?? 'start' });
+  const answer = await ws.next(
+    (f) => f.type === 'message' && (f.message as Message).event.re === req.id,
+    `watch ${directive ?? 'start'} answer`,
+  );
+  expect((answer.message as Message).event.data?.content?.values).toEqual({
+    status: 'OK',
+    op: 'watchThreds',
+    directive: directive ?? 'start',
+  });
   return req.id;
 }
 
@@ -95,7 +106,14 @@ describe('watchThreds across gateways', () => {
     expect(first.message).toMatchObject({ to: ['watch-admin'] });
     expect(event).toMatchObject({ type: 'org.wt.tell', thredId: 'SYSTEM', source: { id: 'SYSTEM' }, re });
     const pushed = (event.data?.content?.values as { threds: Pushed[] }).threds;
-    expect(pushed).toEqual([expect.objectContaining({ id: t1, patternId: 'watch_steps', status: 'a', currentReaction: { reactionName: 's2' } })]);
+    expect(pushed).toEqual([
+      expect.objectContaining({
+        id: t1,
+        patternId: 'watch_steps',
+        status: 'a',
+        currentReaction: { reactionName: 's2' },
+      }),
+    ]);
 
     // Two threds changing in the same moment: a push for each (not one debounce for all).
     const [t2, t3] = await Promise.all([startThred(b), startThred(a)]);
@@ -112,10 +130,21 @@ describe('watchThreds across gateways', () => {
   it('a watch started over POST /events on A serves the watcher connected to B; stop ends it', async () => {
     const onB = (await WsClient.connect(b.url, g.token('watch-admin2', ['admin']))).ws;
     const req = watchRequest();
-    const res = await a.app.inject({ method: 'POST', url: '/events', headers: g.bearer('watch-admin2', ['admin']), payload: req });
+    const res = await a.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: g.bearer('watch-admin2', ['admin']),
+      payload: req,
+    });
     expect(res.statusCode, res.body).toBe(202);
     // The answer was pushed from A to the session on B.
-    await onB.next((f) => f.type === 'message' && (f.message as Message).event.re === req.id && (f.message as Message).event.data?.content?.values !== undefined, 'watch answer on B');
+    await onB.next(
+      (f) =>
+        f.type === 'message' &&
+        (f.message as Message).event.re === req.id &&
+        (f.message as Message).event.data?.content?.values !== undefined,
+      'watch answer on B',
+    );
 
     const t = await startThred(a);
     await onB.next(pushOf(req.id, t, 's2'), 'push on B');
@@ -127,7 +156,9 @@ describe('watchThreds across gateways', () => {
     await post(a, 'w.next', t);
     await marker.next(pushOf(markerRe, t, 's3'), 'push to the other watcher');
     expect(pushes(onB, req.id, t).filter(pushOf(req.id, t, 's3'))).toEqual([]);
-    expect(await g.e.store.watches.live(Date.now())).not.toContainEqual(expect.objectContaining({ participantId: 'watch-admin2' }));
+    expect(await g.e.store.watches.live(Date.now())).not.toContainEqual(
+      expect.objectContaining({ participantId: 'watch-admin2' }),
+    );
     onB.close();
     marker.close();
   });
@@ -167,7 +198,9 @@ describe('watchThreds across gateways', () => {
     ws.send({ type: 'event', event: req });
     const answer = await ws.next((f) => f.type === 'message' && (f.message as Message).event.re === req.id, 'refusal');
     expect((answer.message as Message).event.data?.content?.error).toMatchObject({ code: 4101 });
-    expect(await g.e.store.watches.live(Date.now())).not.toContainEqual(expect.objectContaining({ participantId: 'watch-nobody' }));
+    expect(await g.e.store.watches.live(Date.now())).not.toContainEqual(
+      expect.objectContaining({ participantId: 'watch-nobody' }),
+    );
     ws.close();
   });
 });

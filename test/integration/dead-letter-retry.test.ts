@@ -60,7 +60,13 @@ beforeAll(async () => {
         handler: async (message: Message) => {
           calls.push(message.id);
           if (!agentUp) throw ApplicationFailure.retryable('backend down', 'BackendDown');
-          return { id: `reply-${message.id}`, type: AGENT, source: { id: 'dl-agent' }, re: message.event.id, thredId: message.event.thredId! };
+          return {
+            id: `reply-${message.id}`,
+            type: AGENT,
+            source: { id: 'dl-agent' },
+            re: message.event.id,
+            thredId: message.event.thredId!,
+          };
         },
       },
     ],
@@ -73,13 +79,19 @@ afterAll(async () => g?.close());
 const post = (url: string, payload?: unknown, headers: Record<string, string> = admin) =>
   gw.app.inject({ method: 'POST', url, ...(payload !== undefined && { payload: payload as object }), headers });
 const titles = async (participant: string, thredId: string) =>
-  (await g.e.store.outbox.since(participant, 0)).filter((m) => m.message.event.thredId === thredId).map((m) => m.message.event.data?.title);
+  (await g.e.store.outbox.since(participant, 0))
+    .filter((m) => m.message.event.thredId === thredId)
+    .map((m) => m.message.event.data?.title);
 
 async function deadLetterOf(thredId: string): Promise<{ id: string }> {
-  return waitFor(async () => {
-    const res = await gw.app.inject({ method: 'GET', url: '/dead-letters', headers: admin });
-    return (res.json().deadLetters as { id: string; thredId: string }[]).find((d) => d.thredId === thredId);
-  }, 'a dead letter', 30_000);
+  return waitFor(
+    async () => {
+      const res = await gw.app.inject({ method: 'GET', url: '/dead-letters', headers: admin });
+      return (res.json().deadLetters as { id: string; thredId: string }[]).find((d) => d.thredId === thredId);
+    },
+    'a dead letter',
+    30_000,
+  );
 }
 
 describe('POST /dead-letters/:id/retry', () => {
@@ -91,7 +103,10 @@ describe('POST /dead-letters/:id/retry', () => {
     expect((await g.e.store.threds.get(thredId))?.reaction).toBe('wait');
 
     agentUp = true;
-    const [a, b] = await Promise.all([post(`/dead-letters/${letter.id}/retry`), post(`/dead-letters/${letter.id}/retry`)]);
+    const [a, b] = await Promise.all([
+      post(`/dead-letters/${letter.id}/retry`),
+      post(`/dead-letters/${letter.id}/retry`),
+    ]);
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
     const retryId = `${letter.id}.retry`;
     expect([a.json().retried, b.json().retried].sort()).toEqual([false, true]);
@@ -103,11 +118,14 @@ describe('POST /dead-letters/:id/retry', () => {
     expect(again.json()).toEqual({ id: letter.id, thredId, retryId, retried: false });
 
     // A later event is handled after anything the retries could have queued: still one call, one reply taken.
-    expect((await post('/events', { type: 'dl.mark', source: { id: 'x' }, thredId }, g.bearer('dl_person'))).statusCode).toBe(202);
+    expect(
+      (await post('/events', { type: 'dl.mark', source: { id: 'x' }, thredId }, g.bearer('dl_person'))).statusCode,
+    ).toBe(202);
     await waitFor(async () => (await titles('dl_person', thredId)).includes('marked'), 'the marker');
     expect(calls.filter((c) => c === retryId)).toHaveLength(1);
     expect((await titles('dl_person', thredId)).filter((t) => t === 'got reply')).toHaveLength(1);
-    const listed = (await gw.app.inject({ method: 'GET', url: '/dead-letters', headers: admin })).json().deadLetters as { id: string; retriedAt?: number; retryId?: string }[];
+    const listed = (await gw.app.inject({ method: 'GET', url: '/dead-letters', headers: admin })).json()
+      .deadLetters as { id: string; retriedAt?: number; retryId?: string }[];
     expect(listed.find((d) => d.id === letter.id)).toMatchObject({ retryId, retriedAt: expect.any(Number) });
   });
 
@@ -117,7 +135,10 @@ describe('POST /dead-letters/:id/retry', () => {
     const thredId = started.json().results[0].started[0] as string;
     const first = await deadLetterOf(thredId);
     expect((await post(`/dead-letters/${first.id}/retry`)).json()).toMatchObject({ retried: true });
-    const second = await waitFor(async () => (await g.e.store.deadLetters.forThred(thredId)).find((d) => d._id === `${first.id}.retry`), 'the retry to fail again');
+    const second = await waitFor(
+      async () => (await g.e.store.deadLetters.forThred(thredId)).find((d) => d._id === `${first.id}.retry`),
+      'the retry to fail again',
+    );
     expect(second.error).toContain('backend down');
 
     const del = await gw.app.inject({ method: 'DELETE', url: `/dead-letters/${first.id}`, headers: admin });
@@ -126,7 +147,10 @@ describe('POST /dead-letters/:id/retry', () => {
     expect(await g.e.store.deadLetters.get(first.id)).toBeNull();
     const gone = await gw.app.inject({ method: 'DELETE', url: `/dead-letters/${first.id}`, headers: admin });
     expect(gone.statusCode).toBe(404);
-    expect(gone.json()).toMatchObject({ code: 'THREDS_ERR_NOT_FOUND', message: `dead letter ${first.id} does not exist` });
+    expect(gone.json()).toMatchObject({
+      code: 'THREDS_ERR_NOT_FOUND',
+      message: `dead letter ${first.id} does not exist`,
+    });
     expect((await post('/dead-letters/nope/retry')).statusCode).toBe(404);
     expect((await post(`/dead-letters/${second._id}/retry`, undefined, g.bearer('dl_person2'))).statusCode).toBe(403);
   });

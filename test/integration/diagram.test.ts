@@ -17,7 +17,7 @@ const flow = {
         type: 'filter',
         xpr: "$event.type = 'diag.open'",
         transform: { eventDataTemplate: { title: 'opened' } },
-        publish: { to: "$xpr($event.source.id)" },
+        publish: { to: '$xpr($event.source.id)' },
       },
     },
     {

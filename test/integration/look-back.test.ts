@@ -44,13 +44,25 @@ type LogRecord = Static<typeof LogRecordSchema>;
 
 const uniq = () => randomBytes(4).toString('hex');
 
-async function post(as: string, event: Record<string, unknown>): Promise<{ status: number; body: { results: RouteResult[] } }> {
-  const res = await gw.app.inject({ method: 'POST', url: '/events', payload: { source: { id: as }, ...event }, headers: g.bearer(as) });
+async function post(
+  as: string,
+  event: Record<string, unknown>,
+): Promise<{ status: number; body: { results: RouteResult[] } }> {
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/events',
+    payload: { source: { id: as }, ...event },
+    headers: g.bearer(as),
+  });
   return { status: res.statusCode, body: res.json() };
 }
 
 async function ask(pattern: string, askee: string, ticket: string, id = `q-${uniq()}`): Promise<string> {
-  const res = await post('asker', { id, type: 'org.test.question', data: { content: { values: { pattern, askee, ticket } } } });
+  const res = await post('asker', {
+    id,
+    type: 'org.test.question',
+    data: { content: { values: { pattern, askee, ticket } } },
+  });
   expect(res.status).toBe(202);
   const thredId = res.body.results[0]!.started[0]!;
   expect(thredId).toBe(`${pattern}_${id}`);
@@ -88,12 +100,14 @@ describe('look-back', () => {
     const done = await reached(thredId, 'done');
     expect(done.locals.answers).toEqual([`await:${early.id}`]);
     // The offered event is the thred's from now on.
-    const events = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/events`, headers: admin() })).json().events as StoredEvent[];
+    const events = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/events`, headers: admin() })).json()
+      .events as StoredEvent[];
     expect(events.map((e) => e.event.id)).toContain(early.id);
 
     // The read model is written inside the local activity; its marker reaches history when the workflow task
     // completes, a moment later on a loaded machine.
-    const markersOf = (h: Awaited<ReturnType<typeof fetchHistory>>) => h.events!.filter((e) => e.markerRecordedEventAttributes);
+    const markersOf = (h: Awaited<ReturnType<typeof fetchHistory>>) =>
+      h.events!.filter((e) => e.markerRecordedEventAttributes);
     const fetchHistory = () => g.e.s.client.workflow.getHandle(thredId).fetchHistory();
     const history = await waitFor(async () => {
       const h = await fetchHistory();
@@ -143,7 +157,8 @@ describe('look-back', () => {
     expect((await post(askee, second)).status).toBe(202);
     const done = await reached(thredId, 'done');
     expect(done.locals.answers).toEqual([`warm:${first.id}`, `await:${second.id}`]);
-    const log = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/log`, headers: admin() })).json().log as LogRecord[];
+    const log = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/log`, headers: admin() })).json()
+      .log as LogRecord[];
     expect(log.filter((r) => r.eventId === first.id).map((r) => r.kind)).toEqual(['matched']);
   });
 });

@@ -15,7 +15,10 @@ const holdPattern = (id: string, type: string) => ({
   id,
   name: id,
   reactions: [
-    { name: 'holding', condition: { type: 'filter', xpr: `$event.type = '${type}'`, transition: { name: '$noTransition' } } },
+    {
+      name: 'holding',
+      condition: { type: 'filter', xpr: `$event.type = '${type}'`, transition: { name: '$noTransition' } },
+    },
     { name: 'released', condition: { type: 'filter', xpr: 'true' } },
   ],
 });
@@ -26,7 +29,9 @@ let adminToken: string;
 const dir = mkdtempSync(join(tmpdir(), 'threds-ops-cli-'));
 
 beforeAll(async () => {
-  g = await startGatewayEngine('opscli', { patterns: [holdPattern('oc_hold', 'oc.hold'), holdPattern('oc_bulk', 'oc.bulk')] });
+  g = await startGatewayEngine('opscli', {
+    patterns: [holdPattern('oc_hold', 'oc.hold'), holdPattern('oc_bulk', 'oc.bulk')],
+  });
   gw = await g.gateway();
   adminToken = g.token('ops', ['admin']);
   await g.addParticipant('oc_admin', 'oc-admin-pw', ['admin']);
@@ -34,11 +39,22 @@ beforeAll(async () => {
 afterAll(async () => g?.close());
 
 function threds(args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
-  return runThreds(args, { ...process.env, THREDS_URL: gw.url, THREDS_TOKEN: adminToken, THREDS_PASSWORD: undefined, ...env });
+  return runThreds(args, {
+    ...process.env,
+    THREDS_URL: gw.url,
+    THREDS_TOKEN: adminToken,
+    THREDS_PASSWORD: undefined,
+    ...env,
+  });
 }
 
 async function start(type: string): Promise<string> {
-  const res = await gw.app.inject({ method: 'POST', url: '/events', payload: { type, source: { id: 'x' } }, headers: g.bearer('sensor0') });
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/events',
+    payload: { type, source: { id: 'x' } },
+    headers: g.bearer('sensor0'),
+  });
   expect(res.statusCode).toBe(202);
   const id = res.json().results[0].started[0] as string;
   await waitFor(async () => (await g.e.store.threds.get(id))?.reaction === 'holding', `${id} in the read model`);
@@ -72,7 +88,10 @@ describe('threds threds', () => {
     expect(shown.stdout).toMatch(new RegExp(`^thred\\s+${a}$`, 'm'));
     expect(shown.stdout).toMatch(/^status\s+active$/m);
     expect(shown.stdout).toMatch(/^reaction\s+holding$/m);
-    expect(JSON.parse((await threds(['threds', 'show', a, '--json'])).stdout)).toMatchObject({ thredId: a, patternId: 'oc_hold' });
+    expect(JSON.parse((await threds(['threds', 'show', a, '--json'])).stdout)).toMatchObject({
+      thredId: a,
+      patternId: 'oc_hold',
+    });
 
     const missing = await threds(['threds', 'show', 'oc_no_such_thred']);
     expect(missing.code).toBe(1);
@@ -91,20 +110,33 @@ describe('threds threds', () => {
 
     const reset = await threds(['threds', 'reset', a, '--to', 'first', '--reapply-exclude', 'updates', '--json']);
     expect(reset.code).toBe(0);
-    expect(JSON.parse(reset.stdout)).toMatchObject({ results: [{ thredId: a, runId: expect.any(String), resetEventId: expect.any(Number) }] });
+    expect(JSON.parse(reset.stdout)).toMatchObject({
+      results: [{ thredId: a, runId: expect.any(String), resetEventId: expect.any(Number) }],
+    });
     expect((await readModel(a))?.reaction).toBe('holding');
 
     const ended = await threds(['threds', 'terminate', a, 'oc_no_such_thred', '--reason', 'ops test']);
     expect(ended.code).toBe(1);
     expect(ended.stdout).toBe(`${a}: terminated\n`);
-    expect(ended.stderr).toContain('oc_no_such_thred: POST /threds/oc_no_such_thred/terminate: 404 THREDS_ERR_THRED_NOT_FOUND');
+    expect(ended.stderr).toContain(
+      'oc_no_such_thred: POST /threds/oc_no_such_thred/terminate: 404 THREDS_ERR_THRED_NOT_FOUND',
+    );
     expect((await readModel(a))?.status).toBe('terminated');
   });
 
   it('a batch by filter: --dry-run counts, --wait follows it to the end; batch <id> shows progress', async () => {
     const targets = [await start('oc.bulk'), await start('oc.bulk')];
     const dry = await waitFor(async () => {
-      const r = await threds(['threds', 'terminate', '--pattern', 'oc_bulk', '--reaction', 'holding', '--dry-run', '--json']);
+      const r = await threds([
+        'threds',
+        'terminate',
+        '--pattern',
+        'oc_bulk',
+        '--reaction',
+        'holding',
+        '--dry-run',
+        '--json',
+      ]);
       expect(r.code).toBe(0);
       const body = JSON.parse(r.stdout) as { count: number; thredIds: string[] };
       return body.count === 2 ? body : undefined;
@@ -113,7 +145,15 @@ describe('threds threds', () => {
     const human = await threds(['threds', 'transition', '--pattern', 'oc_bulk', '--to', 'released', '--dry-run']);
     expect(human.stdout.split('\n')[0]).toBe('2 thred(s) would be transitioned');
 
-    const moved = await threds(['threds', 'transition', '--query', "ThredPattern='oc_bulk'", '--to', 'released', '--wait']);
+    const moved = await threds([
+      'threds',
+      'transition',
+      '--query',
+      "ThredPattern='oc_bulk'",
+      '--to',
+      'released',
+      '--wait',
+    ]);
     expect(moved.stderr).toBe('');
     expect(moved.code).toBe(0);
     expect(moved.stdout).toMatch(/^batch \S+: transition completed, 2 done, 0 failed of 2\n$/);
@@ -125,11 +165,18 @@ describe('threds threds', () => {
     const progress = await threds(['threds', 'batch', batchId, '--wait']);
     expect(progress.code).toBe(0);
     expect(progress.stdout).toBe(`batch ${batchId}: terminate completed, 2 done, 0 failed of 2\n`);
-    for (const id of targets) await waitFor(async () => (await readModel(id))?.status === 'terminated', `${id} terminated`);
+    for (const id of targets)
+      await waitFor(async () => (await readModel(id))?.status === 'terminated', `${id} terminated`);
 
     // A batch whose threds fail exits 1 with each failure listed.
     const c = await start('oc.bulk');
-    await waitFor(async () => JSON.parse((await threds(['threds', 'transition', '--pattern', 'oc_bulk', '--to', 'x', '--dry-run', '--json'])).stdout).count === 1, 'visible');
+    await waitFor(
+      async () =>
+        JSON.parse(
+          (await threds(['threds', 'transition', '--pattern', 'oc_bulk', '--to', 'x', '--dry-run', '--json'])).stdout,
+        ).count === 1,
+      'visible',
+    );
     const wrong = await threds(['threds', 'transition', '--pattern', 'oc_bulk', '--to', 'nowhere', '--wait']);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain('1 failed of 1');
@@ -149,23 +196,38 @@ describe('threds patterns', () => {
     const put = await threds(['patterns', 'put', file]);
     expect(put.stderr).toBe('');
     expect(put.code).toBe(0);
-    expect(put.stdout).toBe("stored pattern oc_new (1 warning(s))\n  warning /reactions/1: reaction 'released' is unreachable from the initial reaction\n");
+    expect(put.stdout).toBe(
+      "stored pattern oc_new (1 warning(s))\n  warning /reactions/1: reaction 'released' is unreachable from the initial reaction\n",
+    );
 
     const listed = await threds(['patterns', 'list']);
     expect(listed.code).toBe(0);
     expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+REACTIONS\s+ACTIVE$/);
     expect(listed.stdout).toMatch(/^oc_new\s+oc_new\s+2\s+yes$/m);
-    expect((JSON.parse((await threds(['patterns', 'list', '--json'])).stdout) as { patterns: { id: string }[] }).patterns.map((p) => p.id)).toContain('oc_new');
+    expect(
+      (
+        JSON.parse((await threds(['patterns', 'list', '--json'])).stdout) as { patterns: { id: string }[] }
+      ).patterns.map((p) => p.id),
+    ).toContain('oc_new');
 
     const got = await threds(['patterns', 'get', 'oc_new']);
     expect(got.code).toBe(0);
-    expect(JSON.parse(got.stdout)).toMatchObject({ id: 'oc_new', reactions: [{ name: 'holding' }, { name: 'released' }] });
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      id: 'oc_new',
+      reactions: [{ name: 'holding' }, { name: 'released' }],
+    });
 
     const valid = await threds(['patterns', 'validate', file]);
     expect(valid.code).toBe(0);
     expect(valid.stdout.split('\n')[0]).toBe('valid: oc_new (0 error(s), 1 warning(s))');
     const badFile = join(dir, 'bad.json');
-    writeFileSync(badFile, JSON.stringify({ id: 'oc_bad', reactions: [{ name: 'r', condition: { type: 'filter', xpr: '$event.type = ' } }] }));
+    writeFileSync(
+      badFile,
+      JSON.stringify({
+        id: 'oc_bad',
+        reactions: [{ name: 'r', condition: { type: 'filter', xpr: '$event.type = ' } }],
+      }),
+    );
     const invalid = await threds(['patterns', 'validate', badFile]);
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toMatch(/^INVALID: oc_bad \([1-9]\d* error\(s\)/);
@@ -175,14 +237,22 @@ describe('threds patterns', () => {
 
     const missing = await threds(['patterns', 'get', 'oc_missing']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('threds: GET /patterns/oc_missing: 404 THREDS_ERR_PATTERN_NOT_FOUND: pattern oc_missing does not exist\n');
+    expect(missing.stderr).toBe(
+      'threds: GET /patterns/oc_missing: 404 THREDS_ERR_PATTERN_NOT_FOUND: pattern oc_missing does not exist\n',
+    );
 
     // Pattern versions are another issue's route: whatever the gateway answers is shown as it is.
     const versions = await threds(['patterns', 'versions', 'oc_new']);
-    const direct = await gw.app.inject({ method: 'GET', url: '/patterns/oc_new/versions', headers: { authorization: `Bearer ${adminToken}` } });
+    const direct = await gw.app.inject({
+      method: 'GET',
+      url: '/patterns/oc_new/versions',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     if (direct.statusCode === 404) {
       expect(versions.code).toBe(1);
-      expect(versions.stderr).toBe(`threds: GET /patterns/oc_new/versions: 404 ${direct.json().code}: ${direct.json().message}\n`);
+      expect(versions.stderr).toBe(
+        `threds: GET /patterns/oc_new/versions: 404 ${direct.json().code}: ${direct.json().message}\n`,
+      );
     } else {
       expect(versions.code).toBe(0);
     }
@@ -205,13 +275,20 @@ describe('threds dead-letters', () => {
 
 describe('auth, errors and usage', () => {
   it('logs in with --user/--password; a wrong password, no credentials, a non-admin token, no gateway', async () => {
-    const viaLogin = await threds(['patterns', 'list', '--user', 'oc_admin', '--password', 'oc-admin-pw'], { THREDS_TOKEN: undefined });
+    const viaLogin = await threds(['patterns', 'list', '--user', 'oc_admin', '--password', 'oc-admin-pw'], {
+      THREDS_TOKEN: undefined,
+    });
     expect(viaLogin.stderr).toBe('');
     expect(viaLogin.code).toBe(0);
-    const viaEnv = await threds(['patterns', 'list', '--user', 'oc_admin'], { THREDS_TOKEN: undefined, THREDS_PASSWORD: 'oc-admin-pw' });
+    const viaEnv = await threds(['patterns', 'list', '--user', 'oc_admin'], {
+      THREDS_TOKEN: undefined,
+      THREDS_PASSWORD: 'oc-admin-pw',
+    });
     expect(viaEnv.code).toBe(0);
 
-    const wrong = await threds(['patterns', 'list', '--user', 'oc_admin', '--password', 'nope'], { THREDS_TOKEN: undefined });
+    const wrong = await threds(['patterns', 'list', '--user', 'oc_admin', '--password', 'nope'], {
+      THREDS_TOKEN: undefined,
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('POST /login: 401 THREDS_ERR_INVALID_LOGIN');
 

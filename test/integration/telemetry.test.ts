@@ -160,7 +160,10 @@ beforeAll(async () => {
     JSON.stringify([{ nodeType: AGENT, nodeIds: [`${AGENT}.1`], implementation: './echo.mjs' }]),
   );
   ports = { gateway: await freePort(), worker: await freePort(), agents: await freePort() };
-  start('gateway', ['gateway'], { THREDS_PORT: String(ports.gateway), THREDS_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}` });
+  start('gateway', ['gateway'], {
+    THREDS_PORT: String(ports.gateway),
+    THREDS_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}`,
+  });
   start('worker', ['worker'], { THREDS_METRICS_PORT: String(ports.worker) });
   start('agents', ['agent'], { THREDS_METRICS_PORT: String(ports.agents) });
   try {
@@ -194,7 +197,12 @@ describe('observability', () => {
 
   it('follows one event from the gateway through the workflow, the agent and the delivery in one trace', async () => {
     const base = `http://127.0.0.1:${ports.gateway}`;
-    const token = signAccessToken(JWT_SECRET, { participantId: SENSOR, roles: [], ttlMs: 3_600_000, now: Date.now() }).token;
+    const token = signAccessToken(JWT_SECRET, {
+      participantId: SENSOR,
+      roles: [],
+      ttlMs: 3_600_000,
+      now: Date.now(),
+    }).token;
     const { ws } = await WsClient.connect(base, token);
     const res = await fetch(`${base}/events`, {
       method: 'POST',
@@ -226,7 +234,11 @@ describe('observability', () => {
         const records = byName('recordSteps', 'threds-worker');
         const agent = byName(`agent ${AGENT}`, 'threds-agents');
         const deliver = byName('deliver', 'threds-worker');
-        return gateway.length === 1 && steps.length >= 2 && records.length >= 2 && agent.length === 1 && deliver.length >= 1
+        return gateway.length === 1 &&
+          steps.length >= 2 &&
+          records.length >= 2 &&
+          agent.length === 1 &&
+          deliver.length >= 1
           ? { gateway: gateway[0]!, steps, records, agent: agent[0]!, deliver: deliver[0]! }
           : undefined;
       },
@@ -241,7 +253,10 @@ describe('observability', () => {
     const temporalCall = await waitFor(
       async () =>
         spans.find(
-          (x) => x.service === 'threds-gateway' && x.parentSpanId === trace.gateway.spanId && /^(SignalWith)?Start|^Signal/.test(x.name),
+          (x) =>
+            x.service === 'threds-gateway' &&
+            x.parentSpanId === trace.gateway.spanId &&
+            /^(SignalWith)?Start|^Signal/.test(x.name),
         ),
       `the gateway's Temporal call span (got ${JSON.stringify(spans.filter((x) => x.traceId === TRACE_ID).map((x) => [x.service, x.name]))})`,
     );
@@ -255,14 +270,21 @@ describe('observability', () => {
     expect(answer, 'the reply step is a child of the agent span').toBeDefined();
     const answerRecord = trace.records.find((x) => x.parentSpanId === answer!.spanId);
     expect(answerRecord).toBeDefined();
-    expect(trace.deliver.parentSpanId, 'the delivery is a child of the reply step\'s bookkeeping').toBe(answerRecord!.spanId);
+    expect(trace.deliver.parentSpanId, "the delivery is a child of the reply step's bookkeeping").toBe(
+      answerRecord!.spanId,
+    );
     // The message's traceparent names the reply step as its parent.
     expect(event.trace!.traceparent!.split('-')[2]).toBe(answer!.spanId);
   }, 90_000);
 
   it('serves the SPEC §13 metrics with values on the worker and the agent process', async () => {
     // A sensor-reported error gives the thred a step error (SPEC §7 code 5200).
-    const token = signAccessToken(JWT_SECRET, { participantId: SENSOR, roles: [], ttlMs: 3_600_000, now: Date.now() }).token;
+    const token = signAccessToken(JWT_SECRET, {
+      participantId: SENSOR,
+      roles: [],
+      ttlMs: 3_600_000,
+      now: Date.now(),
+    }).token;
     const res = await fetch(`http://127.0.0.1:${ports.gateway}/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -295,7 +317,9 @@ describe('observability', () => {
     expect(sample(worker, 'threds_step_seconds_count', pattern)).toBeGreaterThanOrEqual(3);
     expect(sample(worker, 'threds_queue_depth_count', pattern)).toBeGreaterThanOrEqual(3);
     // Temporal's SDK metrics of the same process, on the same endpoint.
-    expect(worker).toMatch(/^temporal_workflow_completed|^temporal_workflow_task_execution_latency|^temporal_num_pollers/m);
+    expect(worker).toMatch(
+      /^temporal_workflow_completed|^temporal_workflow_task_execution_latency|^temporal_num_pollers/m,
+    );
     expect(sample(worker, 'temporal_worker_start')).toBeGreaterThan(0);
 
     const agents = await scrape(ports.agents);
@@ -306,8 +330,12 @@ describe('observability', () => {
 
     // The SDK metrics the dashboards and alerts query are served (failure counters appear with the first failure).
     const queried = [
-      ...readFileSync(join(projectRoot, 'deploy', 'grafana', 'dashboards', 'threds.json'), 'utf8').matchAll(/temporal_[a-z0-9_]+/g),
-      ...readFileSync(join(projectRoot, 'deploy', 'prometheus', 'rules', 'threds.yml'), 'utf8').matchAll(/temporal_[a-z0-9_]+/g),
+      ...readFileSync(join(projectRoot, 'deploy', 'grafana', 'dashboards', 'threds.json'), 'utf8').matchAll(
+        /temporal_[a-z0-9_]+/g,
+      ),
+      ...readFileSync(join(projectRoot, 'deploy', 'prometheus', 'rules', 'threds.yml'), 'utf8').matchAll(
+        /temporal_[a-z0-9_]+/g,
+      ),
     ].map((m) => m[0]);
     for (const name of new Set(queried.filter((n) => !n.endsWith('_failed')))) {
       expect(`${worker}\n${agents}`, name).toMatch(new RegExp(`^${name}(_bucket|_sum|_count)?[{ ]`, 'm'));
@@ -318,7 +346,12 @@ describe('observability', () => {
     const traceId = randomBytes(16).toString('hex');
     const parent = randomBytes(8).toString('hex');
     const base = `http://127.0.0.1:${ports.gateway}`;
-    const token = signAccessToken(JWT_SECRET, { participantId: SENSOR, roles: [], ttlMs: 3_600_000, now: Date.now() }).token;
+    const token = signAccessToken(JWT_SECRET, {
+      participantId: SENSOR,
+      roles: [],
+      ttlMs: 3_600_000,
+      now: Date.now(),
+    }).token;
     const { ws } = await WsClient.connect(base, token);
     ws.send({
       type: 'event',
@@ -330,7 +363,8 @@ describe('observability', () => {
     );
     ws.close();
     const gateway = await waitFor(
-      async () => spans.find((x) => x.traceId === traceId && x.service === 'threds-gateway' && x.name.startsWith('ingest ')),
+      async () =>
+        spans.find((x) => x.traceId === traceId && x.service === 'threds-gateway' && x.name.startsWith('ingest ')),
       'the gateway span of the WebSocket event',
     );
     expect(gateway.parentSpanId).toBe(parent);

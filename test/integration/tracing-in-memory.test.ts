@@ -45,14 +45,19 @@ afterAll(async () => {
   await shutdownTracing();
 });
 
-const parentOf = (s: ReadableSpan) => s.parentSpanId ?? (s as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
+const parentOf = (s: ReadableSpan) =>
+  s.parentSpanId ?? (s as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
 
 describe('tracing with the in-memory exporter', () => {
   it('links gateway, step, bookkeeping and delivery spans of one event under the caller', async () => {
     const { ws } = await WsClient.connect(gw.url, g.token('mem_person'));
     const res = await fetch(`${gw.url}/events`, {
       method: 'POST',
-      headers: { ...g.bearer('mem_sensor'), 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-${CALLER}-01` },
+      headers: {
+        ...g.bearer('mem_sensor'),
+        'content-type': 'application/json',
+        traceparent: `00-${TRACE_ID}-${CALLER}-01`,
+      },
       body: JSON.stringify({ type: 'mem.trace.start', source: { id: 'mem_sensor' } }),
     });
     expect(res.status).toBe(202);
@@ -64,8 +69,15 @@ describe('tracing with the in-memory exporter', () => {
     const trace = await waitFor(async () => {
       const mine = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
       const named = (prefix: string) => mine.filter((s) => s.name.startsWith(prefix));
-      const [ingest, step, record, deliver] = [named('ingest mem.trace.start'), named('thred step mem_trace'), named('recordSteps'), named('deliver')];
-      return ingest.length && step.length && record.length && deliver.length ? { ingest: ingest[0]!, step: step[0]!, record, deliver: deliver[0]! } : undefined;
+      const [ingest, step, record, deliver] = [
+        named('ingest mem.trace.start'),
+        named('thred step mem_trace'),
+        named('recordSteps'),
+        named('deliver'),
+      ];
+      return ingest.length && step.length && record.length && deliver.length
+        ? { ingest: ingest[0]!, step: step[0]!, record, deliver: deliver[0]! }
+        : undefined;
     }, 'the spans of the trace');
 
     expect(parentOf(trace.ingest)).toBe(CALLER);

@@ -93,10 +93,16 @@ afterAll(async () => g?.close());
 
 const inject = (method: 'GET' | 'POST', url: string, payload?: unknown, headers = admin()) =>
   gw.app.inject({ method, url, headers, ...(payload !== undefined && { payload: payload as object }) });
-const replay = (thredId: string, body: unknown, headers = admin()) => inject('POST', `/threds/${thredId}/replay`, body, headers);
+const replay = (thredId: string, body: unknown, headers = admin()) =>
+  inject('POST', `/threds/${thredId}/replay`, body, headers);
 
 async function postEvent(as: string, event: Record<string, unknown>): Promise<RouteResult> {
-  const res = await gw.app.inject({ method: 'POST', url: '/events', payload: { source: { id: as }, ...event }, headers: g.bearer(as) });
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/events',
+    payload: { source: { id: as }, ...event },
+    headers: g.bearer(as),
+  });
   expect(res.statusCode).toBe(202);
   return (res.json() as { results: RouteResult[] }).results[0]!;
 }
@@ -106,7 +112,8 @@ let tellId: string;
 
 describe('what-if replay', () => {
   beforeAll(async () => {
-    flowThred = (await postEvent('sensor0', { type: 'wi.detect', data: { content: { values: { key: 'k1' } } } })).started[0]!;
+    flowThred = (await postEvent('sensor0', { type: 'wi.detect', data: { content: { values: { key: 'k1' } } } }))
+      .started[0]!;
     const advice = await waitFor(async () => {
       const events = (await inject('GET', `/threds/${flowThred}/events`)).json().events as StoredEvent[];
       return events.find((e) => e.direction === 'out' && e.to?.includes(person));
@@ -119,7 +126,10 @@ describe('what-if replay', () => {
       re: advice.event.id,
       data: { content: { values: { decision: 'yes' } } },
     });
-    await waitFor(async () => (await inject('GET', `/threds/${flowThred}`)).json().status === 'terminated', 'the expiry to end the thred');
+    await waitFor(
+      async () => (await inject('GET', `/threds/${flowThred}`)).json().status === 'terminated',
+      'the expiry to end the thred',
+    );
   });
 
   it('the same pattern replays without divergence (agent reply, reply to a message, expiry)', async () => {
@@ -157,20 +167,33 @@ describe('what-if replay', () => {
     const askee = `wi-bob-${randomBytes(3).toString('hex')}`;
     const ticket = randomBytes(3).toString('hex');
     const early = await postEvent(askee, { type: 'org.test.answer', data: { content: { values: { ticket } } } });
-    const started = await postEvent('asker', { type: 'org.test.question', data: { content: { values: { pattern: 'wi_ask', askee, ticket } } } });
+    const started = await postEvent('asker', {
+      type: 'org.test.question',
+      data: { content: { values: { pattern: 'wi_ask', askee, ticket } } },
+    });
     const thredId = started.started[0]!;
-    await waitFor(async () => (await inject('GET', `/threds/${thredId}`)).json().reaction === 'done', 'the look-back answer');
+    await waitFor(
+      async () => (await inject('GET', `/threds/${thredId}`)).json().reaction === 'done',
+      'the look-back answer',
+    );
     const same = (await replay(thredId, { patternId: 'wi_ask' })).json();
     expect(same.diverges).toBeNull();
     expect(same.final.reaction).toBe('done');
     const without = (await replay(thredId, { pattern: askPattern('wi_ask', undefined) })).json();
-    expect(without.diverges).toMatchObject({ atEvent: early.eventId, was: { kind: 'matched', from: 'await', to: 'done' }, now: null });
+    expect(without.diverges).toMatchObject({
+      atEvent: early.eventId,
+      was: { kind: 'matched', from: 'await', to: 'done' },
+      now: null,
+    });
   });
 
   it('bad bodies get 400 with the field and reason', async () => {
     const wrongType = await replay(flowThred, { patternId: 5 });
     expect(wrongType.statusCode).toBe(400);
-    expect(wrongType.json()).toMatchObject({ code: 'THREDS_ERR_VALIDATION', details: [expect.objectContaining({ path: '/patternId' })] });
+    expect(wrongType.json()).toMatchObject({
+      code: 'THREDS_ERR_VALIDATION',
+      details: [expect.objectContaining({ path: '/patternId' })],
+    });
     const neither = await replay(flowThred, {});
     expect(neither.statusCode).toBe(400);
     expect(neither.json().details).toEqual([{ path: '/pattern', reason: 'is required (or /patternId)' }]);
@@ -183,7 +206,10 @@ describe('what-if replay', () => {
     expect(badVersion.statusCode).toBe(400);
     const invalid = await replay(flowThred, { pattern: { name: 'x', reactions: [] } });
     expect(invalid.statusCode).toBe(400);
-    expect(invalid.json()).toMatchObject({ code: 'THREDS_ERR_PATTERN_INVALID', details: [expect.objectContaining({ path: '/reactions' })] });
+    expect(invalid.json()).toMatchObject({
+      code: 'THREDS_ERR_PATTERN_INVALID',
+      details: [expect.objectContaining({ path: '/reactions' })],
+    });
     const noBody = await inject('POST', `/threds/${flowThred}/replay`);
     expect(noBody.statusCode).toBe(400);
     const missing = await replay(flowThred, { patternId: 'no_such_pattern' });

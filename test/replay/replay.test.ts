@@ -36,7 +36,12 @@ beforeAll(async () => {
           const result = tasks.map((t) =>
             t.op === 'get' ? [{ sensorId: 'sensor0', contactId: 'participant0' }] : { id: 'ticket-1' },
           );
-          return { id: `r-${message.id}`, type: 'org.wt.persistence', source: { id: 'org.wt.persistence.1' }, data: { content: { values: { result } } } };
+          return {
+            id: `r-${message.id}`,
+            type: 'org.wt.persistence',
+            source: { id: 'org.wt.persistence.1' },
+            data: { content: { values: { result } } },
+          };
         },
       },
     ],
@@ -70,7 +75,10 @@ async function runEcho(): Promise<string> {
   });
   const thredId = (await e.router.route(first)).started[0]!;
   await e.router.route(
-    evt('org.wt.echo', 'participant1', { thredId, data: { content: { values: { echoTo: 'participant1', echoTitle: 'again' } } } }),
+    evt('org.wt.echo', 'participant1', {
+      thredId,
+      data: { content: { values: { echoTo: 'participant1', echoTitle: 'again' } } },
+    }),
   );
   await waitFor(async () => (await e.snapshot(thredId)).state.locals.echoTimes === 2, 'two echoes');
   await e.s.client.workflow.getHandle(thredId).executeUpdate('control', { args: [{ op: 'terminate' }] });

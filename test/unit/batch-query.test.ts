@@ -11,7 +11,7 @@ describe('batch selection queries', () => {
   it.each([
     ["ThredPattern='a'", true],
     ["(ThredPattern='a' OR ThredPattern='b') AND ThredStatus='active'", true],
-    ["ThredReaction=')(' AND ThredPattern=\"(\"", true], // parentheses inside quotes do not count
+    ['ThredReaction=\')(\' AND ThredPattern="("', true], // parentheses inside quotes do not count
     ["ThredPattern='it\\'s )'", true],
     ["ThredPattern='x') OR (WorkflowType='other'", false],
     ["ThredPattern='x'))", false],

@@ -38,7 +38,11 @@ describe('in-memory matcher', () => {
   });
 
   it('sorts and projects like collector.sort and selector', () => {
-    const docs = [{ _id: 'b', n: 2, x: 1 }, { _id: 'a', n: 1, x: 2 }, { _id: 'c', n: 3, x: 0 }];
+    const docs = [
+      { _id: 'b', n: 2, x: 1 },
+      { _id: 'a', n: 1, x: 2 },
+      { _id: 'c', n: 3, x: 0 },
+    ];
     expect(sortBy(docs, [['n', -1]]).map((d) => d._id)).toEqual(['c', 'b', 'a']);
     expect(project(docs[0]!, { n: 1 })).toEqual({ _id: 'b', n: 2 });
     expect(project(docs[0]!, { n: 0 })).toEqual({ _id: 'b', x: 1 });

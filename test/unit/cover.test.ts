@@ -12,7 +12,9 @@ import { docsDir, generatePatternDocs } from '../../scripts/gen-pattern-docs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const LIBRARY = join(ROOT, 'patterns', 'library');
-const library = readdirSync(LIBRARY).filter((f) => f.endsWith('.json')).sort();
+const library = readdirSync(LIBRARY)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const read = (f: string) => JSON.parse(readFileSync(join(LIBRARY, f), 'utf8')) as unknown;
 const AGENTS = [{ nodeType: 'org.wt.persistence' }];
 
@@ -74,7 +76,9 @@ describe('cover: what it cannot reach', () => {
     expect(report.total).toBe(4);
     const byId = Object.fromEntries(report.transitions.map((t) => [t.id, t]));
     expect(byId['ask -> done (matched)']?.covered).toBe(true);
-    expect(byId['island -> done ($next)']?.reason).toBe("reaction 'island' is never reached (no transition leads to it)");
+    expect(byId['island -> done ($next)']?.reason).toBe(
+      "reaction 'island' is never reached (no transition leads to it)",
+    );
     expect(byId['done -> [*] (or 1 · $terminate)']?.reason).toContain('$sum');
     expect(byId['done -> [*] (or 2 · $next)']?.reason).toContain("nothing was published under 'never'");
   });
@@ -85,7 +89,9 @@ describe('cover: what it cannot reach', () => {
       reactions: [{ name: 'a', condition: { type: 'filter', xpr: "$event.type = 'x' and $event.type = 'y'" } }],
     });
     expect(report.covered).toBe(0);
-    expect(report.transitions[0]?.reason).toMatch(/`\$event\.type = 'x' and \$event\.type = 'y'`: type cannot be both "x" and "y"/);
+    expect(report.transitions[0]?.reason).toMatch(
+      /`\$event\.type = 'x' and \$event\.type = 'y'`: type cannot be both "x" and "y"/,
+    );
   });
 
   it('an invalid pattern gives valid: false and its errors', async () => {
@@ -103,7 +109,10 @@ describe('cover: constructing values', () => {
         {
           name: 'start',
           allowedSources: ['$ops'],
-          condition: { type: 'filter', xpr: "$event.type in ['go', 'run'] and $valueNamed('n') > 3 and $valueNamed('m') <= -2" },
+          condition: {
+            type: 'filter',
+            xpr: "$event.type in ['go', 'run'] and $valueNamed('n') > 3 and $valueNamed('m') <= -2",
+          },
         },
         {
           name: 'middle',
@@ -111,8 +120,12 @@ describe('cover: constructing values', () => {
           condition: {
             type: 'or',
             operands: [
-              { type: 'filter', xpr: "$not($values.flag) and $exists($data.title)", transition: { name: 'last' } },
-              { type: 'filter', xpr: "$values.flag = true or $values.other != 'a'", transition: { name: '$noTransition' } },
+              { type: 'filter', xpr: '$not($values.flag) and $exists($data.title)', transition: { name: 'last' } },
+              {
+                type: 'filter',
+                xpr: "$values.flag = true or $values.other != 'a'",
+                transition: { name: '$noTransition' },
+              },
             ],
           },
         },
@@ -132,10 +145,16 @@ describe('cover: constructing values', () => {
       ],
     };
     // `who` is set by the start event's values through onTrue:
-    (pattern.reactions[0]!.condition as Record<string, unknown>).onTrue = { xpr: "$setLocal('who', $valueNamed('who'))" };
+    (pattern.reactions[0]!.condition as Record<string, unknown>).onTrue = {
+      xpr: "$setLocal('who', $valueNamed('who'))",
+    };
     const report = await cover(pattern, { groups: { ops: ['op1'] } });
     expect(report.transitions.filter((t) => !t.covered)).toEqual([]);
-    const first = report.sequences[0]!.events[0] as { type: string; source: { id: string }; data: { content: { values: Record<string, unknown> } } };
+    const first = report.sequences[0]!.events[0] as {
+      type: string;
+      source: { id: string };
+      data: { content: { values: Record<string, unknown> } };
+    };
     expect(first.type).toBe('go');
     expect(first.source.id).toBe('op1');
     expect(first.data.content.values.n).toBe(4);

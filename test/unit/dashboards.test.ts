@@ -28,10 +28,17 @@ function exprs(doc: unknown, out: string[] = []): string[] {
 }
 
 function queries(): { file: string; expr: string }[] {
-  const list = (dir: string, ext: RegExp) => readdirSync(dir).filter((f) => ext.test(f)).map((f) => join(dir, f));
+  const list = (dir: string, ext: RegExp) =>
+    readdirSync(dir)
+      .filter((f) => ext.test(f))
+      .map((f) => join(dir, f));
   return [
-    ...list(DASHBOARDS, /\.json$/).flatMap((file) => exprs(JSON.parse(readFileSync(file, 'utf8'))).map((expr) => ({ file, expr }))),
-    ...list(RULES, /\.ya?ml$/).flatMap((file) => exprs(parse(readFileSync(file, 'utf8'))).map((expr) => ({ file, expr }))),
+    ...list(DASHBOARDS, /\.json$/).flatMap((file) =>
+      exprs(JSON.parse(readFileSync(file, 'utf8'))).map((expr) => ({ file, expr })),
+    ),
+    ...list(RULES, /\.ya?ml$/).flatMap((file) =>
+      exprs(parse(readFileSync(file, 'utf8'))).map((expr) => ({ file, expr })),
+    ),
   ];
 }
 
@@ -94,7 +101,10 @@ describe('deploy/ dashboards and alert rules', () => {
   });
 
   it('cover the alerts of README "Dashboards and alerts"', () => {
-    const rules = items.filter((i) => i.file.includes('rules')).map((i) => i.expr).join('\n');
+    const rules = items
+      .filter((i) => i.file.includes('rules'))
+      .map((i) => i.expr)
+      .join('\n');
     for (const metric of [
       'threds_step_errors_total',
       'threds_dead_letters_total',

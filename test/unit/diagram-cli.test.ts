@@ -59,9 +59,14 @@ describe('threds cover', { timeout: 60_000 }, () => {
       const doc = JSON.parse(readFileSync(file, 'utf8')) as { covers: string[] };
       const sim = threds('simulate', lib('uav_detect.json'), file, '--json');
       expect(sim.code, sim.stderr).toBe(0);
-      const trace = JSON.parse(sim.stdout) as { final: { status: string }; steps: { effects: { type: string; kind?: string; from?: string | null; to?: string | null }[] }[] };
+      const trace = JSON.parse(sim.stdout) as {
+        final: { status: string };
+        steps: { effects: { type: string; kind?: string; from?: string | null; to?: string | null }[] }[];
+      };
       const made = trace.steps.flatMap((s) =>
-        s.effects.filter((e) => e.type === 'thred.log' && (e.kind === 'matched' || e.kind === 'expired')).map((e) => `${e.from} -> ${e.to ?? '[*]'}`),
+        s.effects
+          .filter((e) => e.type === 'thred.log' && (e.kind === 'matched' || e.kind === 'expired'))
+          .map((e) => `${e.from} -> ${e.to ?? '[*]'}`),
       );
       for (const id of doc.covers) expect(made).toContain(id.replace(/ \(.*\)$/, ''));
       expect(trace.final.status).toBe('terminated');
@@ -91,7 +96,13 @@ describe('threds cover', { timeout: 60_000 }, () => {
   });
 
   it('bad arguments exit 2 with the usage', () => {
-    for (const args of [[], ['--out'], [lib('echo.json'), '--out'], [lib('echo.json'), '--bogus'], ['a.json', 'b.json']]) {
+    for (const args of [
+      [],
+      ['--out'],
+      [lib('echo.json'), '--out'],
+      [lib('echo.json'), '--bogus'],
+      ['a.json', 'b.json'],
+    ]) {
       const r = threds('cover', ...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('Usage: threds cover <pattern.json> [--out dir] [--json]');

@@ -48,7 +48,12 @@ describe('patternDiagram', () => {
             type: 'or',
             operands: [
               { type: 'filter', xpr: "$event.type = 'a'", transition: { name: '$noTransition' } },
-              { type: 'filter', xpr: "$event.type = 'b'", spawn: { names: ['kid'], type: 'sibling' }, transition: { name: 'end' } },
+              {
+                type: 'filter',
+                xpr: "$event.type = 'b'",
+                spawn: { names: ['kid'], type: 'sibling' },
+                transition: { name: 'end' },
+              },
             ],
           },
         },
@@ -61,7 +66,9 @@ describe('patternDiagram', () => {
     expect(text).toContain('  r0_first_step --> r0_first_step : or 1 · $noTransition\n');
     expect(text).toContain('  r0_first_step --> r1_end : or 2\n');
     expect(text).toContain('  r1_end --> r1_end : matched\n');
-    expect(text).toMatch(/note right of r0_first_step\n {4}spawns sibling kid \(or 2\)\n {4}look-back 5s\n {2}end note/);
+    expect(text).toMatch(
+      /note right of r0_first_step\n {4}spawns sibling kid \(or 2\)\n {4}look-back 5s\n {2}end note/,
+    );
     expect(patternDiagram(pattern)).toBe(text); // deterministic
   });
 

@@ -48,7 +48,11 @@ describe('look-back in the simulator', () => {
     expect(trace.final?.reaction).toBe('await');
     expect(trace.final?.locals.answers).toEqual(['warm:a1']);
 
-    const early = await simulate(twicePattern('twice', 60_000), [question(1000, 'twice'), answer('a0', 1500, { type: 'org.test.answer' }), answer('a1', 2000)]);
+    const early = await simulate(twicePattern('twice', 60_000), [
+      question(1000, 'twice'),
+      answer('a0', 1500, { type: 'org.test.answer' }),
+      answer('a1', 2000),
+    ]);
     // a0 matched in warm (the first answer); a1 then arrives in await normally
     expect(early.final?.locals.answers).toEqual(['warm:a0', 'await:a1']);
   });
@@ -92,7 +96,10 @@ describe('lookBack validation', () => {
   });
 
   it('a missing interval is refused, a good one accepted', () => {
-    const bad = validatePattern({ name: 'x', reactions: [{ lookBack: {}, condition: { type: 'filter', xpr: 'true' } }] });
+    const bad = validatePattern({
+      name: 'x',
+      reactions: [{ lookBack: {}, condition: { type: 'filter', xpr: 'true' } }],
+    });
     expect(bad.errors[0]?.path).toBe('/reactions/0/lookBack');
     expect(validatePattern(askPattern('ok', 5000)).valid).toBe(true);
   });

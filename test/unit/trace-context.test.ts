@@ -13,7 +13,11 @@ const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 describe('trace context', () => {
   it('parses valid traceparents and refuses malformed or all-zero ones', () => {
-    expect(parseTraceparent(TP)).toEqual({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: '01' });
+    expect(parseTraceparent(TP)).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      flags: '01',
+    });
     expect(parseTraceparent(TP.toUpperCase())?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     for (const bad of [
       '',

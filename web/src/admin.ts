@@ -379,7 +379,11 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
   );
   const pattern = h('input', { id: 'thred-pattern', placeholder: 'pattern id' });
   const reaction = h('input', { id: 'thred-reaction', placeholder: 'reaction' });
-  const batchOp = h('select', { id: 'batch-op' }, ['terminate', 'transition', 'reset'].map((v) => h('option', { value: v }, v)));
+  const batchOp = h(
+    'select',
+    { id: 'batch-op' },
+    ['terminate', 'transition', 'reset'].map((v) => h('option', { value: v }, v)),
+  );
   const batchTo = h('input', { id: 'batch-to', placeholder: 'transition: reaction · reset: first/last' });
   const tbody = h('tbody');
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
@@ -457,7 +461,12 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
                   'Terminate',
                 ),
                 resetTo,
-                h('label', { title: 'admin terminate/transition and offered unbound events after the reset point' }, reapplyUpdates, 're-apply updates'),
+                h(
+                  'label',
+                  { title: 'admin terminate/transition and offered unbound events after the reset point' },
+                  reapplyUpdates,
+                  're-apply updates',
+                ),
                 h(
                   'button',
                   {
@@ -525,7 +534,10 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
           await new Promise((r) => setTimeout(r, 500));
           b = await api.call<BatchProgress>('GET', `/threds/batch/${encodeURIComponent(b.batchId)}`);
         }
-        if (b.failed > 0) throw new Error(`${b.failed} of ${b.total} failed: ${b.errors.map((e) => `${e.thredId}: ${e.reason}`).join('; ')}`);
+        if (b.failed > 0)
+          throw new Error(
+            `${b.failed} of ${b.total} failed: ${b.errors.map((e) => `${e.thredId}: ${e.reason}`).join('; ')}`,
+          );
       });
     } catch (err) {
       msg.className = 'status error';
@@ -632,12 +644,7 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
           h(
             'td',
             {},
-            h(
-              'details',
-              {},
-              h('summary', {}, id || 'message'),
-              h('pre', {}, JSON.stringify(d.message, null, 2)),
-            ),
+            h('details', {}, h('summary', {}, id || 'message'), h('pre', {}, JSON.stringify(d.message, null, 2))),
           ),
           h(
             'td',
@@ -650,7 +657,10 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
                 {
                   type: 'button',
                   disabled: d.retriedAt !== undefined,
-                  title: d.retriedAt !== undefined ? `retried ${fmtTime(d.retriedAt as number)}` : 'call the agent again, once',
+                  title:
+                    d.retriedAt !== undefined
+                      ? `retried ${fmtTime(d.retriedAt as number)}`
+                      : 'call the agent again, once',
                   onclick: () =>
                     void act(`Retry ${id}`, async () => {
                       const r = await api.call<{ retried: boolean }>('POST', `${path}/retry`);

@@ -24,7 +24,10 @@ function loadMermaid(): Promise<MermaidApi> {
 async function fetchDiagram(api: Api, path: string): Promise<string> {
   const get = () =>
     fetch(path, {
-      headers: { accept: 'text/vnd.mermaid, application/json', authorization: `Bearer ${api.session?.accessToken ?? ''}` },
+      headers: {
+        accept: 'text/vnd.mermaid, application/json',
+        authorization: `Bearer ${api.session?.accessToken ?? ''}`,
+      },
     });
   let res = await get();
   if (res.status === 401 && (await api.refresh())) res = await get();

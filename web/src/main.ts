@@ -296,7 +296,11 @@ function showInbox(thredId: string | null): void {
           : null,
         thredId && thred?.status !== 'terminated' ? broadcastForm(thredId) : null,
         thred?.patternId && api.session?.roles.includes('admin')
-          ? h('p', { class: 'sub' }, h('a', { href: `#/pattern/${encodeURIComponent(thred.patternId)}` }, `Pattern ${thred.patternId}`))
+          ? h(
+              'p',
+              { class: 'sub' },
+              h('a', { href: `#/pattern/${encodeURIComponent(thred.patternId)}` }, `Pattern ${thred.patternId}`),
+            )
           : null,
         diagram?.element ?? null,
         thredId && api.session?.roles.includes('admin') ? whatIfPanel(api, thredId) : null,

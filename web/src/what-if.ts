@@ -40,7 +40,10 @@ export function whatIfPanel(api: Api, thredId: string): HTMLElement {
   const editor = h('textarea', { id: 'what-if-pattern', rows: 14, spellcheck: 'false', class: 'code' });
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   // The two paths side by side (the stylesheet is shared; this layout is the panel's own).
-  const paths = h('div', { class: 'what-if-paths', style: 'display:grid;grid-template-columns:1fr 1fr;gap:1rem;overflow-x:auto' });
+  const paths = h('div', {
+    class: 'what-if-paths',
+    style: 'display:grid;grid-template-columns:1fr 1fr;gap:1rem;overflow-x:auto',
+  });
   const run = h('button', { type: 'submit' }, 'Replay');
   const form = h(
     'form',
@@ -91,7 +94,11 @@ export function whatIfPanel(api: Api, thredId: string): HTMLElement {
         status.textContent = d
           ? `Diverges at ${d.atEvent ?? 'a timer'}: was ${d.was ? `${d.was.kind} ${move(d.was)}` : 'nothing'}, now ${d.now ? `${d.now.kind} ${move(d.now)}` : 'nothing'}`
           : `Same path. Would end ${answer.final?.status ?? '—'} at ${answer.final?.reaction ?? '—'}.`;
-        renderPaths(paths, log.filter((r) => DECISIONS.has(r.kind)), answer);
+        renderPaths(
+          paths,
+          log.filter((r) => DECISIONS.has(r.kind)),
+          answer,
+        );
       })
       .catch((err: unknown) => {
         status.className = 'status error';
@@ -110,7 +117,15 @@ function renderPaths(box: HTMLElement, real: Decision[], answer: ReplayAnswer): 
       'table',
       { class: 'what-if-path' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          head.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
       h('tbody', {}, rows),
     );
   clear(
@@ -137,7 +152,12 @@ function renderPaths(box: HTMLElement, real: Decision[], answer: ReplayAnswer): 
           s.index === answer.diverges?.atStep ? DIVERGES : {},
           h('td', { class: 'mono' }, s.kind === 'expiry' ? 'timer' : (s.event?.id ?? '')),
           h('td', {}, s.matched ? 'yes' : 'no', s.note ? h('span', { class: 'sub' }, ` (${s.note})`) : null),
-          h('td', {}, move(s), s.error ? h('span', { class: 'error-box' }, ` ${s.error.code ?? ''} ${s.error.message ?? ''}`) : null),
+          h(
+            'td',
+            {},
+            move(s),
+            s.error ? h('span', { class: 'error-box' }, ` ${s.error.code ?? ''} ${s.error.message ?? ''}`) : null,
+          ),
         ),
       ),
     ),
