@@ -15,10 +15,7 @@ export interface Push {
 export type Pusher = (push: Push) => Promise<void>;
 
 /** Groups deliveries by the gateway that holds each recipient's sessions. */
-export function planPushes(
-  messages: { message: Message; recipients: string[] }[],
-  sessions: SessionRecord[],
-): Push[] {
+export function planPushes(messages: { message: Message; recipients: string[] }[], sessions: SessionRecord[]): Push[] {
   const byGateway = new Map<string, Push>();
   for (const { message, recipients } of messages) {
     const wanted = new Set(recipients);

@@ -19,7 +19,13 @@ export function writeChart(file: string, data: ChartData): void {
   g.font = 'bold 18px sans-serif';
   g.fillText(data.title, 20, 30);
 
-  const panel = (x0: number, title: string, bars: { label: string; values: number[] }[], colors: string[], legend: string[]) => {
+  const panel = (
+    x0: number,
+    title: string,
+    bars: { label: string; values: number[] }[],
+    colors: string[],
+    legend: string[],
+  ) => {
     const top = 70;
     const bottom = H - 90;
     const width = W / 2 - 60;

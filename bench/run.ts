@@ -93,7 +93,10 @@ const BENCH_PATTERNS = [
 ];
 
 function cli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 let stopping = false;
@@ -102,8 +105,13 @@ let stopping = false;
 function service(name: string, args: string[], env: NodeJS.ProcessEnv, dir: string, profileDir?: string): ChildProcess {
   const log = join(dir, `${name}.log`);
   const fd = openSync(log, 'a');
-  const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...node, join(projectRoot, 'bin', 'threds.mjs'), ...args], { env, stdio: ['ignore', fd, fd] });
+  const node = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...node, join(projectRoot, 'bin', 'threds.mjs'), ...args], {
+    env,
+    stdio: ['ignore', fd, fd],
+  });
   child.once('exit', (code, signal) => {
     if (!stopping) console.error(`\n[bench] ${name} exited (${code ?? signal}); its log: ${log}`);
   });
@@ -143,7 +151,11 @@ async function waitHttp(url: string, timeoutMs = 60_000): Promise<void> {
 /** A progress bar on a terminal; elsewhere (CI, a log file) a line every 5 s. */
 function progress(label: string, total: number) {
   const bar = new SingleBar(
-    { format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {eta_formatted}`, noTTYOutput: true, notTTYSchedule: 5000 },
+    {
+      format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {eta_formatted}`,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
     Presets.shades_classic,
   );
   bar.start(total, 0);
@@ -174,7 +186,10 @@ async function wsClient(baseUrl: string, token: string) {
       ws.send(JSON.stringify({ type: 'hello', token, since: Date.now() }));
     });
     ws.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString()) as { type: string; message?: { event?: { data?: { content?: { values?: { ping?: string } } } } } };
+      const frame = JSON.parse(raw.toString()) as {
+        type: string;
+        message?: { event?: { data?: { content?: { values?: { ping?: string } } } } };
+      };
       if (frame.type === 'welcome') ok();
       const ping = frame.message?.event?.data?.content?.values?.ping;
       if (frame.type === 'message' && ping) {
@@ -260,13 +275,21 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     await closedLoop(2000, opts.concurrency, oneBaseline); // warm-up (bundle, caches)
     latencies.length = 0;
     let bar = timedProgress('baseline saturation (s)', opts.durationMs);
-    const baseSat = await phase('baseline saturation', () => closedLoop(opts.durationMs, opts.concurrency, oneBaseline));
+    const baseSat = await phase('baseline saturation', () =>
+      closedLoop(opts.durationMs, opts.concurrency, oneBaseline),
+    );
     bar.stop();
-    const baselineSaturation = { perSec: round((baseSat.completed * 1000) / baseSat.elapsedMs), latency: percentiles(latencies), errors: baseSat.errors };
+    const baselineSaturation = {
+      perSec: round((baseSat.completed * 1000) / baseSat.elapsedMs),
+      latency: percentiles(latencies),
+      errors: baseSat.errors,
+    };
     const fixedRate = Math.max(5, Math.floor(baselineSaturation.perSec * 0.5));
     latencies.length = 0;
     bar = progress(`baseline at ${fixedRate}/s`, Math.round((opts.durationMs / 1000) * fixedRate));
-    const baseFixed = await phase('baseline fixed rate', () => openLoop(opts.durationMs, fixedRate, oneBaseline, bar.tick));
+    const baseFixed = await phase('baseline fixed rate', () =>
+      openLoop(opts.durationMs, fixedRate, oneBaseline, bar.tick),
+    );
     bar.stop();
     const baselineFixed = { rate: fixedRate, latency: percentiles(latencies), errors: baseFixed.errors };
     baselineWorker.shutdown();
@@ -329,7 +352,11 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     bar = timedProgress('threds saturation (s)', opts.durationMs);
     const thSat = await phase('threds saturation', () => closedLoop(opts.durationMs, opts.concurrency, onePing));
     bar.stop();
-    const thredsSaturation = { perSec: round((thSat.completed * 1000) / thSat.elapsedMs), latency: percentiles(e2e), errors: thSat.errors };
+    const thredsSaturation = {
+      perSec: round((thSat.completed * 1000) / thSat.elapsedMs),
+      latency: percentiles(e2e),
+      errors: thSat.errors,
+    };
     e2e.length = 0;
     bar = progress(`threds at ${fixedRate}/s`, Math.round((opts.durationMs / 1000) * fixedRate));
     const thFixed = await phase('threds fixed rate', () => openLoop(opts.durationMs, fixedRate, onePing, bar.tick));
@@ -358,7 +385,12 @@ export async function runBench(opts: BenchOptions): Promise<string> {
         Array.from({ length: opts.concurrency * 8 }, async () => {
           while (sent < opts.longEvents) {
             sent++;
-            await post({ id: `c-${randomUUID()}`, type: 'bench.count', source: { id: 'bench_sensor' }, thredId: counterId });
+            await post({
+              id: `c-${randomUUID()}`,
+              type: 'bench.count',
+              source: { id: 'bench_sensor' },
+              thredId: counterId,
+            });
             bar.tick();
           }
         }),
@@ -373,7 +405,11 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     const longElapsed = Date.now() - longStart;
     bar.stop();
     const longSnap = await retry(() => handle.query('state') as Promise<{ run: number }>);
-    const longThred = { events: opts.longEvents, perSec: round((opts.longEvents * 1000) / longElapsed), continueAsNewRuns: longSnap.run };
+    const longThred = {
+      events: opts.longEvents,
+      perSec: round((opts.longEvents * 1000) / longElapsed),
+      continueAsNewRuns: longSnap.run,
+    };
 
     // --- scale: idle threds -------------------------------------------------------------------------------------
     bar = progress(`starting ${opts.idleThreds} idle threds`, opts.idleThreds);
@@ -419,23 +455,35 @@ export async function runBench(opts: BenchOptions): Promise<string> {
     };
     // History cost: every history event of the counter thred, across its continue-as-new runs, per event it handled.
     let historyEvents = 0;
-    for (let runId: string | undefined = firstRunId; runId; ) {
+    for (let runId: string | undefined = firstRunId; runId;) {
       const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await client.workflow
         .getHandle(counterId, runId)
         .fetchHistory();
       const events = history.events ?? [];
       historyEvents += events.length;
-      const next: string | null | undefined = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      const next: string | null | undefined =
+        events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
       runId = next ?? undefined;
     }
     const historyPerEvent = round(historyEvents / opts.longEvents, 2);
 
-
     // --- report -------------------------------------------------------------------------------------------------
     const targets = [
-      { name: 'ingest ≥ 0.85× baseline throughput', target: 0.85, actual: round(ingestPerSec / baselineSaturation.perSec, 2) },
-      { name: 'e2e p50 ≤ baseline p50 + 10 ms (fixed rate)', target: baselineFixed.latency.p50 + 10, actual: thredsFixed.latency.p50 },
-      { name: 'e2e p99 ≤ baseline p99 + 30 ms (fixed rate)', target: baselineFixed.latency.p99 + 30, actual: thredsFixed.latency.p99 },
+      {
+        name: 'ingest ≥ 0.85× baseline throughput',
+        target: 0.85,
+        actual: round(ingestPerSec / baselineSaturation.perSec, 2),
+      },
+      {
+        name: 'e2e p50 ≤ baseline p50 + 10 ms (fixed rate)',
+        target: baselineFixed.latency.p50 + 10,
+        actual: thredsFixed.latency.p50,
+      },
+      {
+        name: 'e2e p99 ≤ baseline p99 + 30 ms (fixed rate)',
+        target: baselineFixed.latency.p99 + 30,
+        actual: thredsFixed.latency.p99,
+      },
       { name: 'one thred ≥ 200 events/s across continue-as-new', target: 200, actual: longThred.perSec },
       { name: `${scale.idleThreds} idle threds: worker RSS < 1024 MB`, target: 1024, actual: scale.workerRssMB },
       { name: '≤ 6 history events per handled event', target: 6, actual: historyPerEvent },
@@ -444,7 +492,11 @@ export async function runBench(opts: BenchOptions): Promise<string> {
       when: new Date().toISOString(),
       machine: { cpus: cpus().length, memGB: round(totalmem() / 2 ** 30), node: process.version },
       options: opts,
-      baseline: { saturation: baselineSaturation, fixedRate: baselineFixed, note: 'signal-with-start → one activity → complete; latency = signal sent → activity started' },
+      baseline: {
+        saturation: baselineSaturation,
+        fixedRate: baselineFixed,
+        note: 'signal-with-start → one activity → complete; latency = signal sent → activity started',
+      },
       threds: {
         ingestPerSec,
         saturation: thredsSaturation,
@@ -510,7 +562,9 @@ async function retry<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
 
 function printProfile(phases: ReturnType<typeof createProfiler>['phases']) {
   const names = [...new Set(phases.flatMap((p) => Object.keys(p.cpuPercent)))];
-  console.log(`\n| phase | wall s | ${names.map((n) => `${n} CPU %`).join(' | ')} |\n|---|---|${names.map(() => '---|').join('')}`);
+  console.log(
+    `\n| phase | wall s | ${names.map((n) => `${n} CPU %`).join(' | ')} |\n|---|---|${names.map(() => '---|').join('')}`,
+  );
   for (const p of phases) {
     const cells = names.map((n) => (Number.isFinite(p.cpuPercent[n]) ? String(p.cpuPercent[n]) : '–'));
     console.log(`| ${p.phase} | ${round(p.wallMs / 1000)} | ${cells.join(' | ')} |`);
@@ -521,17 +575,36 @@ function pick(p: Percentiles) {
   return { p50: p.p50, p95: p.p95, p99: p.p99 };
 }
 
-function printTable(result: Record<string, unknown>, targets: { name: string; target: number; actual: number; met: boolean }[]) {
+function printTable(
+  result: Record<string, unknown>,
+  targets: { name: string; target: number; actual: number; met: boolean }[],
+) {
   const r = result as {
-    baseline: { saturation: { perSec: number; latency: Percentiles }; fixedRate: { rate: number; latency: Percentiles } };
-    threds: { ingestPerSec: number; saturation: { perSec: number; latency: Percentiles }; fixedRate: { latency: Percentiles } };
+    baseline: {
+      saturation: { perSec: number; latency: Percentiles };
+      fixedRate: { rate: number; latency: Percentiles };
+    };
+    threds: {
+      ingestPerSec: number;
+      saturation: { perSec: number; latency: Percentiles };
+      fixedRate: { latency: Percentiles };
+    };
     longThred: { perSec: number; continueAsNewRuns: number };
-    scale: { idleThreds: number; startsPerSec: number; workerRssMB: number; gatewayRssMB: number; eventLatency: Percentiles; historyEventsPerHandledEvent: number };
+    scale: {
+      idleThreds: number;
+      startsPerSec: number;
+      workerRssMB: number;
+      gatewayRssMB: number;
+      eventLatency: Percentiles;
+      historyEventsPerHandledEvent: number;
+    };
   };
   const lat = (p: Percentiles) => `${p.p50} / ${p.p95} / ${p.p99} ms`;
   console.log('\n| measure | value |\n|---|---|');
   console.log(`| baseline workflows/s (saturation) | ${r.baseline.saturation.perSec} |`);
-  console.log(`| baseline latency p50/p95/p99 at ${r.baseline.fixedRate.rate}/s | ${lat(r.baseline.fixedRate.latency)} |`);
+  console.log(
+    `| baseline latency p50/p95/p99 at ${r.baseline.fixedRate.rate}/s | ${lat(r.baseline.fixedRate.latency)} |`,
+  );
   console.log(`| baseline latency at saturation | ${lat(r.baseline.saturation.latency)} |`);
   console.log(`| threds ingest events/s (POST /events) | ${r.threds.ingestPerSec} |`);
   console.log(`| threds e2e/s (saturation) | ${r.threds.saturation.perSec} |`);
@@ -539,7 +612,9 @@ function printTable(result: Record<string, unknown>, targets: { name: string; ta
   console.log(`| threds e2e latency at saturation | ${lat(r.threds.saturation.latency)} |`);
   console.log(`| one thred events/s (${r.longThred.continueAsNewRuns} continue-as-new) | ${r.longThred.perSec} |`);
   console.log(`| idle threds started/s | ${r.scale.startsPerSec} |`);
-  console.log(`| ${r.scale.idleThreds} idle threds: worker / gateway RSS | ${r.scale.workerRssMB} / ${r.scale.gatewayRssMB} MB |`);
+  console.log(
+    `| ${r.scale.idleThreds} idle threds: worker / gateway RSS | ${r.scale.workerRssMB} / ${r.scale.gatewayRssMB} MB |`,
+  );
   console.log(`| event to an idle thred, latency | ${lat(r.scale.eventLatency)} |`);
   console.log(`| history events per handled event | ${r.scale.historyEventsPerHandledEvent} |`);
   console.log('\n| target | target value | actual | met |\n|---|---|---|---|');

@@ -59,10 +59,12 @@ export async function openLoop(
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
-      task().then(
-        () => void completed++,
-        () => void errors++,
-      ).finally(() => onDone?.()),
+      task()
+        .then(
+          () => void completed++,
+          () => void errors++,
+        )
+        .finally(() => onDone?.()),
     );
   }
   await Promise.all(pending);

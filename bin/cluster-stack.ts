@@ -199,7 +199,9 @@ export async function startPostgres(opts: { dir: string; port: number }): Promis
     chownSync(opts.dir, uid, gid!);
     const blocked = ancestors(opts.dir).find((d) => (statSync(d).mode & 0o001) === 0);
     if (blocked) {
-      throw new Error(`PostgreSQL runs as ${prefix[2]}, which cannot enter ${blocked} (mode ${(statSync(blocked).mode & 0o777).toString(8)}): chmod o+x it, or use another data folder`);
+      throw new Error(
+        `PostgreSQL runs as ${prefix[2]}, which cannot enter ${blocked} (mode ${(statSync(blocked).mode & 0o777).toString(8)}): chmod o+x it, or use another data folder`,
+      );
     }
   }
   if (!existsSync(join(data, 'PG_VERSION'))) {

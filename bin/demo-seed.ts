@@ -80,7 +80,12 @@ export async function seedDemo({
   // With THREDS_ADMIN_PASSWORD, seed() has just written the admin: only report it (argon2 costs ~50 ms a hash).
   const admin = config.adminPassword
     ? { participantId: 'admin', password: config.adminPassword, roles: ['admin'] }
-    : await ensureParticipant(store, { id: 'admin', name: 'Administrator', roles: ['admin'], password: DEMO_ADMIN_PASSWORD });
+    : await ensureParticipant(store, {
+        id: 'admin',
+        name: 'Administrator',
+        roles: ['admin'],
+        password: DEMO_ADMIN_PASSWORD,
+      });
   if (admin) credentials.push(admin);
 
   const contacts = store.db.client

@@ -39,7 +39,12 @@ export async function startGateway(
   // Stable across restarts on one host and port, so a restart removes the session records a crash left behind.
   const gatewayId = `${hostname()}:${config.port || randomBytes(4).toString('hex')}`;
   await opts.store.sessions.removeGateway(gatewayId);
-  const router = createRouter({ client: opts.client, store: opts.store, settings: opts.settings, taskQueue: config.taskQueue });
+  const router = createRouter({
+    client: opts.client,
+    store: opts.store,
+    settings: opts.settings,
+    taskQueue: config.taskQueue,
+  });
   const deps: GatewayDeps = {
     store: opts.store,
     router,

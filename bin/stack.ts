@@ -110,7 +110,14 @@ export function startTemporal(opts: TemporalServerOptions): ServerProcess {
   else args.push('--headless');
   if (opts.dbFile) {
     // WAL: without it SQLite fsyncs every commit and the dev server manages ~1 workflow/s.
-    args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+    args.push(
+      '--db-filename',
+      opts.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=WAL',
+      '--sqlite-pragma',
+      'synchronous=NORMAL',
+    );
   }
   return launch('temporal', requireTool('temporal'), args, opts.dataDir);
 }
@@ -156,25 +163,35 @@ async function waitFor(what: string, server: ServerProcess | undefined, probe: (
 }
 
 export async function waitForTemporal(address: string, server?: ServerProcess, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`Temporal at ${address}`, server, async () => {
-    const conn = await Connection.connect({ address, connectTimeout: 1000 });
-    try {
-      await conn.workflowService.getSystemInfo({});
-    } finally {
-      await conn.close();
-    }
-  }, timeoutMs);
+  await waitFor(
+    `Temporal at ${address}`,
+    server,
+    async () => {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await conn.workflowService.getSystemInfo({});
+      } finally {
+        await conn.close();
+      }
+    },
+    timeoutMs,
+  );
 }
 
 export async function waitForMongo(url: string, server?: ServerProcess, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`MongoDB at ${url}`, server, async () => {
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000 });
-    try {
-      await client.db('admin').command({ ping: 1 });
-    } finally {
-      await client.close();
-    }
-  }, timeoutMs);
+  await waitFor(
+    `MongoDB at ${url}`,
+    server,
+    async () => {
+      const client = new MongoClient(url, { serverSelectionTimeoutMS: 1000 });
+      try {
+        await client.db('admin').command({ ping: 1 });
+      } finally {
+        await client.close();
+      }
+    },
+    timeoutMs,
+  );
 }
 
 /** Stops servers in reverse start order: SIGINT, then SIGKILL after a grace period. */

@@ -56,12 +56,14 @@ export type ErrorKey = keyof typeof CODES;
 
 // Every message is the caller's ('%s'): the registry fixes code and status, the call site says what went wrong.
 export const Errors = Object.fromEntries(
-  Object.entries(CODES).map(([key, [code, status]]) => [key, createError<string, number, [string]>(code, '%s', status)]),
+  Object.entries(CODES).map(([key, [code, status]]) => [
+    key,
+    createError<string, number, [string]>(code, '%s', status),
+  ]),
 ) as { [K in ErrorKey]: FastifyErrorConstructor<{ code: (typeof CODES)[K][0]; statusCode: number }, [string]> };
 
 /** The code string of a registry entry. */
 export const codeOf = (key: ErrorKey): string => CODES[key][0];
-
 
 /** A registry error carrying `details`. */
 export function fail(key: ErrorKey, message: string, details: Detail[] = []): FastifyError & { details: Detail[] } {
@@ -77,7 +79,8 @@ interface ValidationItem {
 
 function reasonOf(item: ValidationItem): string {
   const allowed = item.params?.allowedValues;
-  if (item.keyword === 'enum' && Array.isArray(allowed)) return `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+  if (item.keyword === 'enum' && Array.isArray(allowed))
+    return `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
   return item.message ?? 'is invalid';
 }
 
@@ -123,7 +126,8 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
     return typeof e.code !== 'number' || GRPC_UNAVAILABLE.has(e.code) || isUnavailable(e.cause, depth + 1);
   }
   if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code) && 'details' in e) return true;
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE)$/.test(e.code)) return true;
+  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE)$/.test(e.code))
+    return true;
   return isUnavailable(e.cause, depth + 1);
 }
 
@@ -161,7 +165,8 @@ export function toErrorBody(err: unknown): ErrorBody {
     case 'FST_ERR_BAD_URL':
       return body(400, codeOf('VALIDATION'), 'the URL is not validly encoded');
   }
-  if (isUnavailable(err)) return body(503, codeOf('UNAVAILABLE'), 'Temporal or the store is unavailable; retry with the same event id');
+  if (isUnavailable(err))
+    return body(503, codeOf('UNAVAILABLE'), 'Temporal or the store is unavailable; retry with the same event id');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Another plugin's client error (e.g. a malformed upgrade): keep its status, use our shape.
     return body(e.statusCode, codeOf('CLIENT'), e.message);

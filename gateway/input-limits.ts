@@ -22,7 +22,8 @@ export const BODY_MAX_DEPTH = 256;
 export function eventProblem(raw: unknown): JsonProblem | null {
   // The event object is one level above its fields.
   const problem = inspectJson(raw, EVENT_DATA_MAX_DEPTH + 1);
-  if (problem?.reason === nestedTooDeep(EVENT_DATA_MAX_DEPTH + 1)) return { ...problem, reason: nestedTooDeep(EVENT_DATA_MAX_DEPTH) };
+  if (problem?.reason === nestedTooDeep(EVENT_DATA_MAX_DEPTH + 1))
+    return { ...problem, reason: nestedTooDeep(EVENT_DATA_MAX_DEPTH) };
   return problem;
 }
 
@@ -42,7 +43,8 @@ export function installBodyParsers(app: FastifyInstance): void {
     void parse(req, body.toString('utf8'), (err: Error | null, value?: unknown) => {
       if (err) return done(err, undefined);
       const problem = inspectJson(value, BODY_MAX_DEPTH);
-      if (problem) return done(fail('VALIDATION', `invalid body: ${problem.path} ${problem.reason}`, [problem]), undefined);
+      if (problem)
+        return done(fail('VALIDATION', `invalid body: ${problem.path} ${problem.reason}`, [problem]), undefined);
       done(null, value);
     });
   });

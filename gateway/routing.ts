@@ -134,7 +134,10 @@ export function createRouter(deps: RouterDeps) {
       recordDeliveries([...new Set(events.map((e) => e.id))].map((eventId) => ({ eventId, thredId, took: true }))),
   );
 
-  async function routeBound(event: ThredsEvent & { thredId: string }, deadline: number | undefined): Promise<RouteResult> {
+  async function routeBound(
+    event: ThredsEvent & { thredId: string },
+    deadline: number | undefined,
+  ): Promise<RouteResult> {
     const thredId = event.thredId;
     const result: RouteResult = { eventId: event.id, thredIds: [thredId], started: [], refused: [] };
     // The event is stored whatever the thred's state (an audit of what arrived); the two round trips overlap.
@@ -329,7 +332,8 @@ export function createRouter(deps: RouterDeps) {
           result.thredIds.push(thredId);
           return;
         }
-        if (await startThred(p, event, result, firstDelivery)) delivered.push({ eventId: event.id, thredId, took: true });
+        if (await startThred(p, event, result, firstDelivery))
+          delivered.push({ eventId: event.id, thredId, took: true });
       }),
     ]);
 
@@ -407,8 +411,14 @@ export type Router = ReturnType<typeof createRouter>;
 function isClosing(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 5) return false;
   const e = err as { code?: unknown; details?: unknown; message?: unknown; cause?: unknown };
-  if (typeof e.code === 'number' && typeof e.details === 'string' && isWorkflowClosing({ code: e.code, details: e.details })) return true;
-  if (typeof e.message === 'string' && /workflow is closing|update (was|has been) aborted/i.test(e.message)) return true;
+  if (
+    typeof e.code === 'number' &&
+    typeof e.details === 'string' &&
+    isWorkflowClosing({ code: e.code, details: e.details })
+  )
+    return true;
+  if (typeof e.message === 'string' && /workflow is closing|update (was|has been) aborted/i.test(e.message))
+    return true;
   return isClosing(e.cause, depth + 1);
 }
 
@@ -419,6 +429,7 @@ function isClosing(err: unknown, depth = 0): boolean {
 function offerFailure(err: unknown): 'gone' | 'failed' | 'unavailable' | 'error' {
   if (err instanceof WorkflowNotFoundError) return 'gone';
   if (err instanceof WorkflowUpdateFailedError) return 'failed';
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || err instanceof ServiceError || isClosing(err)) return 'unavailable';
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || err instanceof ServiceError || isClosing(err))
+    return 'unavailable';
   return 'error';
 }

@@ -67,7 +67,10 @@ export function temporalSecurityOptions(
   };
   const tls: TLSConfig = {};
   if (s.temporalTlsCert && s.temporalTlsKey) {
-    tls.clientCertPair = { crt: read('TEMPORAL_TLS_CERT', s.temporalTlsCert), key: read('TEMPORAL_TLS_KEY', s.temporalTlsKey) };
+    tls.clientCertPair = {
+      crt: read('TEMPORAL_TLS_CERT', s.temporalTlsCert),
+      key: read('TEMPORAL_TLS_KEY', s.temporalTlsKey),
+    };
   }
   if (s.temporalTlsCa) tls.serverRootCACertificate = read('TEMPORAL_TLS_CA', s.temporalTlsCa);
   const useTls = Boolean(s.temporalTlsCert || s.temporalTlsCa || s.temporalApiKey);

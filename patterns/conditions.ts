@@ -64,8 +64,7 @@ export function evaluateCondition(node: Condition, path: string, env: ConditionE
       if (env.mode === 'test') {
         for (const [i, op] of operands.entries()) {
           const p = `${path}/operands/${i}`;
-          if (env.andState[p] !== true && (evaluateCondition(op, p, env)) !== null)
-            return directivesOf(node, path);
+          if (env.andState[p] !== true && evaluateCondition(op, p, env) !== null) return directivesOf(node, path);
         }
         return null;
       }
@@ -73,7 +72,7 @@ export function evaluateCondition(node: Condition, path: string, env: ConditionE
       for (const [i, op] of operands.entries()) {
         const p = `${path}/operands/${i}`;
         if (env.andState[p] === true) continue;
-        if ((evaluateCondition(op, p, env)) !== null) env.andState[p] = true;
+        if (evaluateCondition(op, p, env) !== null) env.andState[p] = true;
         else all = false;
       }
       if (!all) return null;

@@ -29,7 +29,12 @@ interface Frame {
 function pathOf(frame: Frame | undefined, base: string, extraKey?: string): string {
   const keys: string[] = extraKey === undefined ? [] : [extraKey];
   for (let f = frame; f !== undefined && f.parent !== undefined; f = f.parent) keys.push(f.key);
-  const path = base + keys.reverse().map((k) => `/${pointerKey(k)}`).join('');
+  const path =
+    base +
+    keys
+      .reverse()
+      .map((k) => `/${pointerKey(k)}`)
+      .join('');
   return path === '' ? '/' : path;
 }
 
@@ -41,10 +46,16 @@ const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): bool
  * object or array, is level 1), or — when `unicode` — a string or key holding a lone surrogate (valid JSON escapes
  * that are not Unicode text; UTF-8 stores, BSON included, cannot keep them).
  */
-export function inspectJson(value: unknown, maxDepth: number, opts: { base?: string; unicode?: boolean } = {}): JsonProblem | null {
+export function inspectJson(
+  value: unknown,
+  maxDepth: number,
+  opts: { base?: string; unicode?: boolean } = {},
+): JsonProblem | null {
   const base = opts.base ?? '';
   const unicode = opts.unicode ?? true;
-  const stack: Frame[] = [{ value, depth: typeof value === 'object' && value !== null ? 1 : 0, parent: undefined, key: '' }];
+  const stack: Frame[] = [
+    { value, depth: typeof value === 'object' && value !== null ? 1 : 0, parent: undefined, key: '' },
+  ];
   while (stack.length > 0) {
     const frame = stack.pop() as Frame;
     const v = frame.value;
@@ -58,7 +69,12 @@ export function inspectJson(value: unknown, maxDepth: number, opts: { base?: str
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) {
         const item: unknown = v[i];
-        stack.push({ value: item, depth: typeof item === 'object' && item !== null ? depth : frame.depth, parent: frame, key: String(i) });
+        stack.push({
+          value: item,
+          depth: typeof item === 'object' && item !== null ? depth : frame.depth,
+          parent: frame,
+          key: String(i),
+        });
       }
       continue;
     }
@@ -68,7 +84,12 @@ export function inspectJson(value: unknown, maxDepth: number, opts: { base?: str
     }
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, item] = entries[i] as [string, unknown];
-      stack.push({ value: item, depth: typeof item === 'object' && item !== null ? depth : frame.depth, parent: frame, key });
+      stack.push({
+        value: item,
+        depth: typeof item === 'object' && item !== null ? depth : frame.depth,
+        parent: frame,
+        key,
+      });
     }
   }
   return null;

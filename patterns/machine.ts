@@ -657,12 +657,7 @@ export function terminateThred(pattern: Pattern, state: ThredState, reason: stri
  * input event (`forward` does nothing, `local` replays the stored event). Refused (5203) unless active.
  * Pure; never throws.
  */
-export function forceTransition(
-  pattern: Pattern,
-  state: ThredState,
-  transition: Transition,
-  ctx: Ctx,
-): Step {
+export function forceTransition(pattern: Pattern, state: ThredState, transition: Transition, ctx: Ctx): Step {
   try {
     if (state.status !== 'active') refuseInactive(state);
     const rt = runtimeOf(pattern);

@@ -38,7 +38,10 @@ function testReaction(
 
 function failure(err: unknown, reaction: string): { code: number; message: string } {
   if (err instanceof ExpressionError) {
-    return { code: err.code, message: `reaction '${reaction}', expression ${JSON.stringify(err.expression)}: ${err.message}` };
+    return {
+      code: err.code,
+      message: `reaction '${reaction}', expression ${JSON.stringify(err.expression)}: ${err.message}`,
+    };
   }
   if (err instanceof ThredError) return { code: err.code, message: err.message };
   return { code: ErrorCodes.SERVER_ERROR, message: err instanceof Error ? err.message : String(err) };
@@ -67,7 +70,7 @@ export function matchStart(pattern: Pattern, event: ThredsEvent, ctx: Ctx): Star
 
 /** `matchStart(...).starts`: whether this unbound event starts a thred of `pattern`. Never throws. */
 export function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx): boolean {
-  return (matchStart(pattern, event, ctx)).starts;
+  return matchStart(pattern, event, ctx).starts;
 }
 
 /**
@@ -75,12 +78,7 @@ export function startsThred(pattern: Pattern, event: ThredsEvent, ctx: Ctx): boo
  * allowedSources + condition test against a scratch copy of its locals (writes discarded). False when the
  * thred is not active, the reaction does not accept unbound events, or an expression fails. Never throws.
  */
-export function acceptsUnbound(
-  pattern: Pattern,
-  state: ThredState,
-  event: ThredsEvent,
-  ctx: Ctx,
-): boolean {
+export function acceptsUnbound(pattern: Pattern, state: ThredState, event: ThredsEvent, ctx: Ctx): boolean {
   try {
     if (state.status !== 'active') return false;
     const rt = runtimeOf(pattern);

@@ -85,7 +85,8 @@ export function loadDirectory(configDir: string = defaultConfigDir): Directory {
   const agents = readJson<AgentConfig[]>(join(configDir, 'agents.json'), AgentsSchema, []);
   const seen = new Set<string>();
   agents.forEach((a, i) => {
-    if (seen.has(a.nodeType)) throw new Error(`${join(configDir, 'agents.json')}: /${i}/nodeType "${a.nodeType}" is listed twice`);
+    if (seen.has(a.nodeType))
+      throw new Error(`${join(configDir, 'agents.json')}: /${i}/nodeType "${a.nodeType}" is listed twice`);
     seen.add(a.nodeType);
   });
   const roles: Record<string, string[]> = {};

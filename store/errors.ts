@@ -20,7 +20,10 @@ export function isDuplicateKey(err: unknown): boolean {
  * every update or upsert scans the whole collection (README "Benchmark"). Resolves true when every document was
  * new.
  */
-export async function insertOnce<T extends Document>(coll: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<boolean> {
+export async function insertOnce<T extends Document>(
+  coll: Collection<T>,
+  docs: OptionalUnlessRequiredId<T>[],
+): Promise<boolean> {
   if (docs.length === 0) return true;
   try {
     await coll.insertMany(docs, { ordered: false });
@@ -51,5 +54,8 @@ export function isStoreUnreachable(err: unknown, depth = 0): boolean {
   ) {
     return true;
   }
-  return err instanceof MongoBulkWriteError && isStoreUnreachable((err as { errorResponse?: unknown }).errorResponse, depth + 1);
+  return (
+    err instanceof MongoBulkWriteError &&
+    isStoreUnreachable((err as { errorResponse?: unknown }).errorResponse, depth + 1)
+  );
 }

@@ -115,7 +115,8 @@ export function createInstanceCounter(db: Db) {
         const max = limits.maxInstances ?? 0;
         const interval = limits.instanceInterval ?? 0;
         const newest = interval > 0 ? await newestStart(patternId) : undefined;
-        if (newest && now - newest.at < interval) return { ok: false, reason: tooSoon(patternId, now - newest.at, interval) };
+        if (newest && now - newest.at < interval)
+          return { ok: false, reason: tooSoon(patternId, now - newest.at, interval) };
         try {
           if (!(await claim(patternId, thredId, max, now))) {
             return { ok: false, reason: `pattern ${patternId} already has ${max} active threds (maxInstances ${max})` };
@@ -126,7 +127,7 @@ export function createInstanceCounter(db: Db) {
         }
         // The slot is held; the start counts once it is the next link of the chain. A lost race means another
         // process just started one: refused unless that start is (by its clock) an interval ago already.
-        for (let after = newest; after && !(await recordStart(patternId, thredId, after.n, now)); ) {
+        for (let after = newest; after && !(await recordStart(patternId, thredId, after.n, now));) {
           after = await newestStart(patternId);
           if (now - after.at < interval) {
             await slots.deleteMany({ thredId });

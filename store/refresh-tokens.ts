@@ -17,8 +17,7 @@ export interface RefreshTokenRecord {
 }
 
 export type RefreshUse =
-  | { ok: true; record: RefreshTokenRecord }
-  | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'revoked' };
+  { ok: true; record: RefreshTokenRecord } | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'revoked' };
 
 export function createRefreshTokens(db: Db) {
   const coll = db.collection<RefreshTokenRecord>('refresh_tokens');
@@ -32,7 +31,10 @@ export function createRefreshTokens(db: Db) {
       if (!record) return { ok: false, reason: 'unknown' };
       if (record.revoked) return { ok: false, reason: 'revoked' };
       if (record.expiresAt <= now) return { ok: false, reason: 'expired' };
-      const res = record.usedAt === undefined ? await coll.updateOne({ _id: hash, usedAt: { $exists: false } }, { $set: { usedAt: now } }) : undefined;
+      const res =
+        record.usedAt === undefined
+          ? await coll.updateOne({ _id: hash, usedAt: { $exists: false } }, { $set: { usedAt: now } })
+          : undefined;
       if (!res || res.modifiedCount !== 1) {
         await coll.updateMany({ family: record.family }, { $set: { revoked: true } });
         return { ok: false, reason: 'reused' };

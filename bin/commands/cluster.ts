@@ -22,7 +22,9 @@ export async function run(_argv: string[]): Promise<number> {
   ];
   for (const [what, port] of fixed) {
     if (await portInUse(port)) {
-      console.error(`[cluster] port ${port} (${what}) is in use: is \`npm start\` or another cluster running? Stop it first.`);
+      console.error(
+        `[cluster] port ${port} (${what}) is in use: is \`npm start\` or another cluster running? Stop it first.`,
+      );
       return 1;
     }
   }

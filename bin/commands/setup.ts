@@ -37,7 +37,12 @@ export interface SetupOptions {
 }
 
 /** Retries what a just-created namespace or a starting server answers for a few seconds. */
-async function settle<T>(what: string, settleMs: number, fn: () => Promise<T>, retryable: (err: unknown) => boolean): Promise<T> {
+async function settle<T>(
+  what: string,
+  settleMs: number,
+  fn: () => Promise<T>,
+  retryable: (err: unknown) => boolean,
+): Promise<T> {
   const deadline = Date.now() + settleMs;
   for (;;) {
     try {
@@ -61,7 +66,10 @@ async function ensureNamespace(o: SetupOptions, log: (l: string) => void): Promi
   }
   if (current === undefined) {
     try {
-      await workflowService.registerNamespace({ namespace: o.namespace, workflowExecutionRetentionPeriod: msToTs(seconds * 1000) });
+      await workflowService.registerNamespace({
+        namespace: o.namespace,
+        workflowExecutionRetentionPeriod: msToTs(seconds * 1000),
+      });
       log(`namespace ${o.namespace} created (retention ${seconds / 86_400} d)`);
     } catch (err) {
       if (code(err) !== ALREADY_EXISTS) throw err; // a concurrent setup made it
@@ -73,19 +81,27 @@ async function ensureNamespace(o: SetupOptions, log: (l: string) => void): Promi
     return;
   }
   try {
-    await workflowService.updateNamespace({ namespace: o.namespace, config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) } });
+    await workflowService.updateNamespace({
+      namespace: o.namespace,
+      config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
+    });
     log(`namespace ${o.namespace}: retention ${current / 86_400} d → ${seconds / 86_400} d`);
   } catch (err) {
     // Temporal Cloud manages namespaces through its own control plane: keep going, say how to change it there.
     if (code(err) !== PERMISSION_DENIED && code(err) !== UNIMPLEMENTED) throw err;
-    log(`namespace ${o.namespace}: retention stays ${current / 86_400} d (this server does not let us change it: ${(err as Error).message})`);
+    log(
+      `namespace ${o.namespace}: retention stays ${current / 86_400} d (this server does not let us change it: ${(err as Error).message})`,
+    );
   }
 }
 
 /** Registers what is missing; then waits until the frontend accepts queries on every attribute. */
 async function ensureSearchAttributes(o: SetupOptions, log: (l: string) => void, settleMs: number): Promise<void> {
-  const missing = await settle('listing search attributes', settleMs, () => missingSearchAttributes(o.connection, o.namespace), (e) =>
-    [NOT_FOUND, UNAVAILABLE].includes(code(e) ?? -1),
+  const missing = await settle(
+    'listing search attributes',
+    settleMs,
+    () => missingSearchAttributes(o.connection, o.namespace),
+    (e) => [NOT_FOUND, UNAVAILABLE].includes(code(e) ?? -1),
   );
   if (missing.length > 0) {
     await settle(
@@ -133,7 +149,8 @@ export async function setupThreds(o: SetupOptions): Promise<void> {
 export function retentionMs(config: Pick<Config, 'retention'>): number {
   const text = config.retention ?? DEFAULT_RETENTION;
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 86_400_000) throw new Error(`THREDS_RETENTION: ${text} is not a duration of at least 1d (e.g. 30d)`);
+  if (ms === undefined || ms < 86_400_000)
+    throw new Error(`THREDS_RETENTION: ${text} is not a duration of at least 1d (e.g. 30d)`);
   return ms;
 }
 
@@ -149,7 +166,9 @@ export async function run(_argv: string[]): Promise<number> {
     } finally {
       await client.close();
     }
-    console.log(`[setup] done: ${config.temporalAddress} namespace ${config.temporalNamespace}, MongoDB ${config.mongoDb}`);
+    console.log(
+      `[setup] done: ${config.temporalAddress} namespace ${config.temporalNamespace}, MongoDB ${config.mongoDb}`,
+    );
     return 0;
   } catch (err) {
     console.error(`[setup] failed: ${err instanceof Error ? err.message : String(err)}`);

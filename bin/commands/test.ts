@@ -27,16 +27,21 @@ export async function run(argv: string[]): Promise<number> {
     tmp = mkdtempSync(join(tmpdir(), 'threds-test-'));
     const started = await throwawayServers(tmp, env);
     servers.push(...started.servers);
-    if (started.servers.length > 0) console.log(`[test] throwaway Temporal ${started.address}, FerretDB ${started.mongoUrl} (logs in ${tmp})`);
+    if (started.servers.length > 0)
+      console.log(`[test] throwaway Temporal ${started.address}, FerretDB ${started.mongoUrl} (logs in ${tmp})`);
     env.TEMPORAL_ADDRESS = started.address;
     env.MONGO_URL = started.mongoUrl;
     env.TEMPORAL_NAMESPACE ??= 'default';
     return await new Promise<number>((resolve) => {
-      const vitest = spawn(process.execPath, [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...vitestArgs], {
-        cwd: projectRoot,
-        env,
-        stdio: 'inherit',
-      });
+      const vitest = spawn(
+        process.execPath,
+        [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...vitestArgs],
+        {
+          cwd: projectRoot,
+          env,
+          stdio: 'inherit',
+        },
+      );
       vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {

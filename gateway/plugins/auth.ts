@@ -40,7 +40,8 @@ const authPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     try {
       claims = app.jwt.verify<AccessClaims>(token);
     } catch (err) {
-      if ((err as { code?: string }).code === 'FAST_JWT_EXPIRED') throw fail('TOKEN_EXPIRED', 'access token has expired');
+      if ((err as { code?: string }).code === 'FAST_JWT_EXPIRED')
+        throw fail('TOKEN_EXPIRED', 'access token has expired');
       throw fail('UNAUTHORIZED', 'access token is not valid');
     }
     if (typeof claims.sub !== 'string' || claims.sub === '') throw fail('UNAUTHORIZED', 'access token has no subject');
@@ -57,7 +58,8 @@ const authPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     req.principal = verifyAccessToken(m[1]!);
   });
   app.decorate('requireAdmin', async (req: FastifyRequest) => {
-    if (!req.principal?.admin) throw fail('FORBIDDEN', `role admin required (${req.principal?.id ?? 'anonymous'} lacks it)`);
+    if (!req.principal?.admin)
+      throw fail('FORBIDDEN', `role admin required (${req.principal?.id ?? 'anonymous'} lacks it)`);
   });
 
   /** Roles of a participant: its database record plus the sessions model (config/sessions.json). */
@@ -69,7 +71,13 @@ const authPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     const now = ctx.now();
     const { token, expiresAt } = signAccessToken(ctx.deps.jwtSecret, { participantId, roles, ttlMs: accessTtlMs, now });
     const refreshToken = randomBytes(32).toString('base64url');
-    await store.refreshTokens.add({ _id: sha256(refreshToken), participantId, family, createdAt: now, expiresAt: now + refreshTtlMs });
+    await store.refreshTokens.add({
+      _id: sha256(refreshToken),
+      participantId,
+      family,
+      createdAt: now,
+      expiresAt: now + refreshTtlMs,
+    });
     return { accessToken: token, expiresAt, refreshToken };
   }
 
@@ -115,7 +123,11 @@ const authPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       if (!used.ok) throw fail('INVALID_REFRESH_TOKEN', `refresh token is ${used.reason}`);
       // Roles are read again, so a role change takes effect at the next refresh.
       const record = await store.participants.get(used.record.participantId);
-      return issue(used.record.participantId, await rolesOf(used.record.participantId, record?.roles), used.record.family);
+      return issue(
+        used.record.participantId,
+        await rolesOf(used.record.participantId, record?.roles),
+        used.record.family,
+      );
     },
   );
 };

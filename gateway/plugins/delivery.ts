@@ -32,7 +32,10 @@ const delivery: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         summary: "Push messages to this instance's sessions of each participant (thred workers only)",
         security: [{ internal: [] }],
         body: DeliverBodySchema,
-        response: { 200: Type.Object({ delivered: Type.Integer({ description: 'socket writes' }) }), ...errors(400, 401, 413) },
+        response: {
+          200: Type.Object({ delivered: Type.Integer({ description: 'socket writes' }) }),
+          ...errors(400, 401, 413),
+        },
       },
     },
     async (req) => {

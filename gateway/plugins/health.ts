@@ -23,7 +23,13 @@ const health: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
 
   app.get(
     '/health',
-    { schema: { tags, summary: 'Liveness: the process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Liveness: the process is up',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -47,10 +53,14 @@ const health: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       const details: Detail[] = [];
       checks.forEach((c, i) => {
         if (c.status === 'rejected') {
-          details.push({ path: i === 0 ? '/temporal' : '/store', reason: String((c.reason as Error)?.message ?? c.reason) });
+          details.push({
+            path: i === 0 ? '/temporal' : '/store',
+            reason: String((c.reason as Error)?.message ?? c.reason),
+          });
         }
       });
-      if (details.length > 0) throw fail('NOT_READY', `not ready: ${details.map((d) => d.path.slice(1)).join(', ')} unavailable`, details);
+      if (details.length > 0)
+        throw fail('NOT_READY', `not ready: ${details.map((d) => d.path.slice(1)).join(', ')} unavailable`, details);
       return { status: 'ready' as const, temporal: 'ok' as const, store: 'ok' as const };
     },
   );

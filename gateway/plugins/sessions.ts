@@ -58,7 +58,13 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   }
   function sendError(socket: WebSocket, err: unknown, re?: string): ErrorBody {
     const body = toErrorBody(err);
-    send(socket, { type: 'error', ...(re !== undefined && { re }), code: body.code, message: body.message, details: body.details });
+    send(socket, {
+      type: 'error',
+      ...(re !== undefined && { re }),
+      code: body.code,
+      message: body.message,
+      details: body.details,
+    });
     return body;
   }
   function refuse(socket: WebSocket, err: unknown): void {
@@ -74,8 +80,11 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   }
 
   function parseFrame(data: RawData, isBinary: boolean): Parsed {
-    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
-    if (size > limits.frameBytes) return { error: fail('PAYLOAD_TOO_LARGE', `frame is larger than ${limits.frameBytes} bytes`) };
+    const size = Array.isArray(data)
+      ? data.reduce((n, b) => n + b.length, 0)
+      : (data as Buffer | ArrayBuffer).byteLength;
+    if (size > limits.frameBytes)
+      return { error: fail('PAYLOAD_TOO_LARGE', `frame is larger than ${limits.frameBytes} bytes`) };
     if (isBinary) return { error: fail('BAD_FRAME', 'frames must be JSON text') };
     let frame: unknown;
     try {
@@ -83,7 +92,12 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
     } catch {
       return { error: fail('INVALID_JSON', 'frame is not valid JSON') };
     }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof (frame as { type?: unknown }).type !== 'string') {
+    if (
+      typeof frame !== 'object' ||
+      frame === null ||
+      Array.isArray(frame) ||
+      typeof (frame as { type?: unknown }).type !== 'string'
+    ) {
       const detail = { path: '/type', reason: 'is required' };
       return { error: fail('BAD_FRAME', 'a frame is a JSON object with a string `type`', [detail]) };
     }
@@ -107,14 +121,30 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
     closed: () => boolean,
   ): Promise<Session | undefined> {
     const now = ctx.now();
-    const s: Session = { id: randomUUID(), participantId: principal.id, socket, connectedAt: now, sent: new Set(), pending: [], alive: true };
+    const s: Session = {
+      id: randomUUID(),
+      participantId: principal.id,
+      socket,
+      connectedAt: now,
+      sent: new Set(),
+      pending: [],
+      alive: true,
+    };
     // Registered before the outbox is read: a message stored meanwhile is pushed here (and queued until the replay ends).
     hub.add(s);
     // Three heartbeats without an answer and the session is gone here too (the socket is terminated after one).
     const expiry = (at: number) => ({ lastSeen: at, expiresAt: at + 3 * limits.heartbeatMs });
-    const record = { _id: s.id, participantId: s.participantId, gatewayId, gatewayUrl: gatewayUrl(), connectedAt: now, ...expiry(now) };
+    const record = {
+      _id: s.id,
+      participantId: s.participantId,
+      gatewayId,
+      gatewayUrl: gatewayUrl(),
+      connectedAt: now,
+      ...expiry(now),
+    };
     const cleanup = () => {
-      if (hub.remove(s)) store.sessions.remove(s.id).catch((err: unknown) => app.log.warn({ err }, 'session record not removed'));
+      if (hub.remove(s))
+        store.sessions.remove(s.id).catch((err: unknown) => app.log.warn({ err }, 'session record not removed'));
     };
     socket.on('close', cleanup);
     socket.on('pong', () => {
@@ -168,11 +198,16 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
       let isClosed = false;
       let chain: Promise<unknown> = Promise.resolve();
       const helloTimer = setTimeout(() => {
-        if (!session && !authenticating) refuse(socket, fail('UNAUTHORIZED', `no hello frame within ${limits.helloTimeoutMs} ms`));
+        if (!session && !authenticating)
+          refuse(socket, fail('UNAUTHORIZED', `no hello frame within ${limits.helloTimeoutMs} ms`));
       }, limits.helloTimeoutMs);
       const clock = new TokenClock(ctx.now, TOKEN_WARNING_MS, {
         warn: (expiresAt) => send(socket, { type: 'expiring', expiresAt }),
-        expire: () => refuse(socket, fail('TOKEN_EXPIRED', 'access token has expired; send a refresh frame with a fresh token before expiresAt')),
+        expire: () =>
+          refuse(
+            socket,
+            fail('TOKEN_EXPIRED', 'access token has expired; send a refresh frame with a fresh token before expiresAt'),
+          ),
       });
       socket.on('close', () => {
         isClosed = true;
@@ -204,7 +239,12 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
         }
         if (next.principal.id !== principal!.id) {
           const message = `the token is for participant ${next.principal.id}, this session belongs to ${principal!.id}`;
-          return void sendError(socket, fail('TOKEN_PARTICIPANT_MISMATCH', message, [{ path: '/token', reason: 'must be for the session participant' }]));
+          return void sendError(
+            socket,
+            fail('TOKEN_PARTICIPANT_MISMATCH', message, [
+              { path: '/token', reason: 'must be for the session participant' },
+            ]),
+          );
         }
         // The new token's roles apply from now on (a role change takes effect at the next refresh, as over HTTP).
         principal = next.principal;
@@ -219,7 +259,10 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
 
         if (!session) {
           if (type !== 'hello') {
-            return refuse(socket, fail('UNAUTHORIZED', `the first frame must be hello, got "${type.slice(0, ECHO_CHARS)}"`));
+            return refuse(
+              socket,
+              fail('UNAUTHORIZED', `the first frame must be hello, got "${type.slice(0, ECHO_CHARS)}"`),
+            );
           }
           if (!checkHello.Check(frame)) {
             const details = validationDetails([...checkHello.Errors(frame)]);
@@ -251,7 +294,13 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
             const re = typeof (event as { id?: unknown }).id === 'string' ? (event as { id: string }).id : undefined;
             try {
               const r = await ctx.ingest.ingest(event, principal!);
-              return send(socket, { type: 'ack', eventId: r.eventId, thredIds: r.thredIds, started: r.started, refused: r.refused });
+              return send(socket, {
+                type: 'ack',
+                eventId: r.eventId,
+                thredIds: r.thredIds,
+                started: r.started,
+                refused: r.refused,
+              });
             } catch (err) {
               const body = sendError(socket, err, re);
               if (body.statusCode >= 500) app.log.error({ err }, 'WebSocket event failed');
@@ -308,7 +357,9 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   // The sockets themselves are closed (1001) by the websocket plugin's preClose (app.ts).
   app.addHook('preClose', async () => {
     clearInterval(heartbeat);
-    await store.sessions.removeGateway(gatewayId).catch((err: unknown) => app.log.warn({ err }, 'session records not removed'));
+    await store.sessions
+      .removeGateway(gatewayId)
+      .catch((err: unknown) => app.log.warn({ err }, 'session records not removed'));
   });
 };
 

@@ -12,7 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { freeClusterPorts, startCluster, startClusterServers, type Cluster, type ClusterPorts, type ClusterServers } from '../../bin/cluster-stack';
+import {
+  freeClusterPorts,
+  startCluster,
+  startClusterServers,
+  type Cluster,
+  type ClusterPorts,
+  type ClusterServers,
+} from '../../bin/cluster-stack';
 import { loadConfig, type Config } from '../../bin/config';
 import { projectRoot } from '../../bin/stack';
 import { connectTemporal } from '../../gateway/temporal-connection';
@@ -27,7 +34,8 @@ const TICKS = 2_000;
 const COUNTER = 'cluster_count';
 
 const secret = `cluster-${randomBytes(16).toString('hex')}`;
-const token = (participantId: string, roles: string[] = []) => signAccessToken(secret, { participantId, roles, ttlMs: 3_600_000 }).token;
+const token = (participantId: string, roles: string[] = []) =>
+  signAccessToken(secret, { participantId, roles, ttlMs: 3_600_000 }).token;
 const adminToken = token('cluster-admin', ['admin']);
 
 let dir: string;
@@ -42,7 +50,11 @@ let failed = false;
 /** `threds <args>` as a child process with the cluster's environment; resolves with its exit code and output. */
 function threds(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const take = (b: Buffer) => {
       output += b.toString();
@@ -60,7 +72,13 @@ function threds(args: string[], timeoutMs = 90_000): Promise<{ code: number | nu
 
 const url = (i: number) => `http://127.0.0.1:${ports.gateways[i]}`;
 
-async function api(method: string, path: string, body?: unknown, bearer = adminToken, gateway = 0): Promise<{ status: number; json: any }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  bearer = adminToken,
+  gateway = 0,
+): Promise<{ status: number; json: any }> {
   const res = await fetch(url(gateway) + path, {
     method,
     headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
@@ -84,7 +102,13 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   config = loadConfig(env);
-  servers = await startClusterServers({ dir, ports, namespace: config.temporalNamespace, ui: false, log: (l) => logFile.write(`[cluster] ${l}\n`) });
+  servers = await startClusterServers({
+    dir,
+    ports,
+    namespace: config.temporalNamespace,
+    ui: false,
+    log: (l) => logFile.write(`[cluster] ${l}\n`),
+  });
   env.TEMPORAL_ADDRESS = servers.temporalAddress;
   env.MONGO_URL = servers.mongoUrl;
   config = loadConfig(env);
@@ -103,7 +127,9 @@ describe('the local cluster', () => {
     try {
       const refused = await threds(['worker']);
       expect(refused.code, refused.output).toBe(1);
-      expect(refused.output).toMatch(/worker not started: namespace "threds-cluster" does not exist: run `npx threds setup`/);
+      expect(refused.output).toMatch(
+        /worker not started: namespace "threds-cluster" does not exist: run `npx threds setup`/,
+      );
 
       const setup = await threds(['setup']);
       expect(setup.code, setup.output).toBe(0);
@@ -158,12 +184,24 @@ describe('the local cluster', () => {
       expect(promptEvent.thredId).toBe(thredId);
       ws.send({
         type: 'event',
-        event: { type: 'org.wt.client.tell', thredId, re: promptEvent.id, source: { id: 'participant0' }, data: { content: { values: { video_stream_request: true } } } },
+        event: {
+          type: 'org.wt.client.tell',
+          thredId,
+          re: promptEvent.id,
+          source: { id: 'participant0' },
+          data: { content: { values: { video_stream_request: true } } },
+        },
       });
-      expect(await ws.next((f) => f.type === 'ack' || f.type === 'error', 'the ack', 30_000)).toMatchObject({ type: 'ack', thredIds: [thredId] });
+      expect(await ws.next((f) => f.type === 'ack' || f.type === 'error', 'the ack', 30_000)).toMatchObject({
+        type: 'ack',
+        thredIds: [thredId],
+      });
       await ws.next(titled('UAV Video'), 'the video', 60_000);
       ws.close();
-      const ended = await until(async () => (await api('GET', `/threds/${thredId}`, undefined, adminToken, 0)).json?.status === 'terminated', 30_000);
+      const ended = await until(
+        async () => (await api('GET', `/threds/${thredId}`, undefined, adminToken, 0)).json?.status === 'terminated',
+        30_000,
+      );
       expect(ended, 'the thred ended (read on gateway 1)').toBe(true);
     } catch (err) {
       failed = true;
@@ -183,7 +221,12 @@ describe('the local cluster', () => {
       await Promise.all(opens.map((ev, i) => clients[i % 2]!.deliver(ev, tally, 60_000)));
       expect(tally.failed.size, 'every open acknowledged').toBe(0);
       const threds = opens.map((ev) => ledger.thredOf(ev.id));
-      const started = await until(async () => (await Promise.all(threds.map((t) => api('GET', `/threds/${t}`)))).every((r) => r.json?.reaction === 'count'), 60_000, 500);
+      const started = await until(
+        async () =>
+          (await Promise.all(threds.map((t) => api('GET', `/threds/${t}`)))).every((r) => r.json?.reaction === 'count'),
+        60_000,
+        500,
+      );
       expect(started, 'all threds running').toBe(true);
 
       const ticks: OutboundEvent[] = Array.from({ length: TICKS }, (_, i) => ledger.tick(threds[i % THREDS]!));
@@ -213,7 +256,9 @@ describe('the local cluster', () => {
       const outcome = await checker.verify(ledger, tally, { waitMs: 120_000 });
       const conn = tally.attempts.filter((a) => a.status === 0).length;
       const s503 = tally.attempts.filter((a) => a.status === 503).length;
-      console.log(`[cluster suite] burst: ${outcome.acked} acked in ${burstMs} ms; ${conn} connection errors, ${s503} 503s retried by id`);
+      console.log(
+        `[cluster suite] burst: ${outcome.acked} acked in ${burstMs} ms; ${conn} connection errors, ${s503} 503s retried by id`,
+      );
       expect.soft(outcome.lost, 'acknowledged events lost').toEqual([]);
       expect.soft(outcome.dup, 'events applied twice').toEqual([]);
       expect.soft(outcome.stuck, 'threds stuck').toEqual([]);
@@ -224,7 +269,15 @@ describe('the local cluster', () => {
       const connection = await connectTemporal(config.temporalAddress, config);
       try {
         const query = `WorkflowType = 'thred' AND ThredPattern = '${COUNTER}' AND ThredReaction = 'count' AND ThredStatus = 'active'`;
-        const found = await until(async () => Number((await connection.workflowService.countWorkflowExecutions({ namespace: config.temporalNamespace, query })).count) === THREDS, 30_000, 500);
+        const found = await until(
+          async () =>
+            Number(
+              (await connection.workflowService.countWorkflowExecutions({ namespace: config.temporalNamespace, query }))
+                .count,
+            ) === THREDS,
+          30_000,
+          500,
+        );
         expect(found, `${THREDS} threds found by "${query}"`).toBe(true);
       } finally {
         await connection.close();

@@ -110,7 +110,9 @@ export class Checker {
   }
 
   /** The thred's reaction and locals.n (counter threds), from the read model. */
-  async thred(id: string): Promise<{ reaction: string | null; status: string; locals: Record<string, unknown> } | null> {
+  async thred(
+    id: string,
+  ): Promise<{ reaction: string | null; status: string; locals: Record<string, unknown> } | null> {
     return this.store.threds.get(id);
   }
 
@@ -129,7 +131,9 @@ export class Checker {
     };
     const threds = [...new Set(expected.values())];
     // A thred with an unacknowledged event (reported in `unacked`) has no one expected state to wait for.
-    const pending = new Set(threds.filter((t) => [...expected].every(([id, th]) => th !== t || tally.accepted.has(id))));
+    const pending = new Set(
+      threds.filter((t) => [...expected].every(([id, th]) => th !== t || tally.accepted.has(id))),
+    );
     await until(async () => {
       for (const id of [...pending]) if (await done(id)) pending.delete(id);
       return pending.size === 0;
@@ -138,9 +142,12 @@ export class Checker {
     const acked = [...expected.keys()].filter((id) => tally.accepted.has(id));
     const unacked = [...expected.keys()].filter((id) => !tally.accepted.has(id));
     const stored = new Set(
-      (await this.db.collection<{ _id: string }>('events').find({ _id: { $in: acked }, direction: 'in' }, { projection: { _id: 1 } }).toArray()).map(
-        (d) => d._id,
-      ),
+      (
+        await this.db
+          .collection<{ _id: string }>('events')
+          .find({ _id: { $in: acked }, direction: 'in' }, { projection: { _id: 1 } })
+          .toArray()
+      ).map((d) => d._id),
     );
     const applied = new Map<string, number>();
     for (const r of await this.matchedLog(threds)) {
@@ -153,7 +160,9 @@ export class Checker {
       const n = Number((await this.thred(thredId))?.locals.n ?? 0);
       if (n > ids.size) dup.push(`${thredId}: counted ${n} of ${ids.size} ticks`);
       // The API serves the same log: it must agree with the store.
-      const viaApi = (await this.apiLog(thredId)).filter((r) => r.kind === 'matched' && ids.has(r.eventId ?? '')).length;
+      const viaApi = (await this.apiLog(thredId)).filter(
+        (r) => r.kind === 'matched' && ids.has(r.eventId ?? ''),
+      ).length;
       const inStore = [...ids].reduce((s, id) => s + (applied.get(id) ?? 0), 0);
       if (viaApi !== inStore) lost.push(`${thredId}: GET /log shows ${viaApi} applied ticks, the store ${inStore}`);
     }

@@ -161,10 +161,22 @@ export function readyProbe(baseUrl: () => string, everyMs = 500): { stop(): Prom
       const sentAt = Date.now();
       try {
         const res = await fetch(`${baseUrl()}/ready`, { signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
-        seen.push({ eventId: '/ready', sentAt, doneAt: Date.now(), status: res.status, body: await res.json().catch(() => undefined) });
+        seen.push({
+          eventId: '/ready',
+          sentAt,
+          doneAt: Date.now(),
+          status: res.status,
+          body: await res.json().catch(() => undefined),
+        });
       } catch (err) {
         const e = err as Error;
-        seen.push({ eventId: '/ready', sentAt, doneAt: Date.now(), status: e.name === 'TimeoutError' ? -1 : 0, error: e.message });
+        seen.push({
+          eventId: '/ready',
+          sentAt,
+          doneAt: Date.now(),
+          status: e.name === 'TimeoutError' ? -1 : 0,
+          error: e.message,
+        });
       }
       await new Promise((r) => setTimeout(r, everyMs));
     }

@@ -105,22 +105,45 @@ function assertContract(
   f: CaseFigures,
   outcome: Outcome,
   tally: Tally,
-  { outage = false, recoveryBound = true, recoveryMs = RECOVERY_BOUND_MS }: { outage?: boolean; recoveryBound?: boolean; recoveryMs?: number } = {},
+  {
+    outage = false,
+    recoveryBound = true,
+    recoveryMs = RECOVERY_BOUND_MS,
+  }: { outage?: boolean; recoveryBound?: boolean; recoveryMs?: number } = {},
 ): void {
   expect.soft(outcome.lost, 'acknowledged events lost').toEqual([]);
   expect.soft(outcome.dup, 'events applied twice').toEqual([]);
   expect.soft(outcome.stuck, 'threds that never reached their expected state').toEqual([]);
   expect.soft(outcome.unacked, 'events never acknowledged (client gave up or was refused)').toEqual([]);
-  expect.soft(f.hangs, `requests unanswered after the deadline:\n${describeAttempts(tally.attempts.filter((a) => a.status === -1))}`).toBe(0);
-  expect.soft(f.other, `answers other than 202/503:\n${describeAttempts(tally.attempts.filter((a) => ![202, 503, 0, -1].includes(a.status)))}`).toBe(0);
-  expect.soft(f.s503Unshaped, `503s without the error shape:\n${describeAttempts(tally.attempts.filter((a) => a.status === 503))}`).toBe(0);
+  expect
+    .soft(
+      f.hangs,
+      `requests unanswered after the deadline:\n${describeAttempts(tally.attempts.filter((a) => a.status === -1))}`,
+    )
+    .toBe(0);
+  expect
+    .soft(
+      f.other,
+      `answers other than 202/503:\n${describeAttempts(tally.attempts.filter((a) => ![202, 503, 0, -1].includes(a.status)))}`,
+    )
+    .toBe(0);
+  expect
+    .soft(
+      f.s503Unshaped,
+      `503s without the error shape:\n${describeAttempts(tally.attempts.filter((a) => a.status === 503))}`,
+    )
+    .toBe(0);
   if (outage) {
     expect.soft(f.s503, 'the gateway answered 503 during the outage').toBeGreaterThan(0);
-    expect.soft(f.max503Ms ?? 0, '503s come within the routing deadline').toBeLessThanOrEqual(ROUTE_DEADLINE_MS + 1_000);
+    expect
+      .soft(f.max503Ms ?? 0, '503s come within the routing deadline')
+      .toBeLessThanOrEqual(ROUTE_DEADLINE_MS + 1_000);
   }
   if (recoveryBound) {
     expect.soft(f.recoverMs, 'recovered by itself').not.toBeNull();
-    expect.soft(f.recoverMs ?? Infinity, `first 202 within ${recoveryMs} ms of the fault's end`).toBeLessThanOrEqual(recoveryMs);
+    expect
+      .soft(f.recoverMs ?? Infinity, `first 202 within ${recoveryMs} ms of the fault's end`)
+      .toBeLessThanOrEqual(recoveryMs);
   }
 }
 
@@ -212,10 +235,20 @@ it('f. 20 concurrent copies of one event id, unbound and bound: stored once, app
     .collection<{ _id: string }>('events')
     .countDocuments({ _id: { $in: [...L.expected().keys()] } });
   const threds = await checker.store.threds.count({ pattern: P.f });
-  const f = record('f duplicate ids', '20 concurrent copies of each of 3 unbound and 3 bound event ids', tally, outcome, {
-    recoveryBasis: 'n/a (no fault)',
-    notes: [`stored docs ${stored}/6`, `threds ${threds}/3`, `started reported ${Object.values(startedBy).join('/')}`],
-  });
+  const f = record(
+    'f duplicate ids',
+    '20 concurrent copies of each of 3 unbound and 3 bound event ids',
+    tally,
+    outcome,
+    {
+      recoveryBasis: 'n/a (no fault)',
+      notes: [
+        `stored docs ${stored}/6`,
+        `threds ${threds}/3`,
+        `started reported ${Object.values(startedBy).join('/')}`,
+      ],
+    },
+  );
   assertContract(f, outcome, tally, { recoveryBound: false });
   expect.soft(tally.attempts.filter((a) => a.status !== 202).length, 'every copy is answered 202').toBe(0);
   expect.soft(stored, 'each event stored once').toBe(6);
@@ -247,11 +280,17 @@ it('a. SIGKILL of the gateway mid-burst, clients retrying by event id', async ()
   await restart;
   expect(killAt, 'the gateway was killed mid-burst').toBeGreaterThan(0);
   const outcome = await checker.verify(L, tally);
-  const f = record('a gateway SIGKILL', 'gateway SIGKILLed after 100 of 304 events acknowledged, restarted at once', tally, outcome, {
-    outageMs: upAt - killAt,
-    recoverMs: first202After(tally, upAt),
-    recoveryBasis: 'restarted gateway answers /health → first 202',
-  });
+  const f = record(
+    'a gateway SIGKILL',
+    'gateway SIGKILLed after 100 of 304 events acknowledged, restarted at once',
+    tally,
+    outcome,
+    {
+      outageMs: upAt - killAt,
+      recoverMs: first202After(tally, upAt),
+      recoveryBasis: 'restarted gateway answers /health → first 202',
+    },
+  );
   assertContract(f, outcome, tally);
   expect.soft(f.connErrors, 'clients saw the gateway down').toBeGreaterThan(0);
 });
@@ -263,7 +302,10 @@ it('c. SIGKILL of an agent process mid-task: the call is retried, the reply appl
   const asks = [1, 2, 3].map(() => L.open('ask', { content: { values: { workMs: AGENT_WORK_MS } } }));
   await deliverAll(asks, tally);
   const thredIds = asks.map((a) => L.thredOf(a.id));
-  expect(await until(async () => thredIds.every((t) => probe.of(t, 'start').length > 0), 30_000), 'agent tasks started').toBe(true);
+  expect(
+    await until(async () => thredIds.every((t) => probe.of(t, 'start').length > 0), 30_000),
+    'agent tasks started',
+  ).toBe(true);
   const killAt = Date.now();
   await stack.signal('agent', 'SIGKILL');
   await stack.start('agent');
@@ -274,18 +316,31 @@ it('c. SIGKILL of an agent process mid-task: the call is retried, the reply appl
   const answers = await logOf(thredIds, 'matched');
   const replies = thredIds.map((t) => answers.filter((r) => r.thredId === t && r.reaction === 'answer').length);
   const attempts = await Promise.all(
-    thredIds.map(async (t) => Number(((await checker.thred(t))?.locals.answer as { attempt?: number } | undefined)?.attempt)),
+    thredIds.map(async (t) =>
+      Number(((await checker.thred(t))?.locals.answer as { attempt?: number } | undefined)?.attempt),
+    ),
   );
   const deadLetters = await checker.db.collection('dead_letters').countDocuments({ thredId: { $in: thredIds } });
-  const f = record('c agent SIGKILL', `agent process SIGKILLed with ${thredIds.length} tasks in flight, restarted at once`, tally, outcome, {
-    outageMs: upAt - killAt,
-    recoverMs: answered ? doneAt - upAt : null,
-    recoveryBasis: 'restarted agent ready → every reply applied (heartbeat timeout 2 s, then retry)',
-    notes: [`replies applied ${replies.join('/')}`, `answering attempt ${attempts.join('/')}`],
-  });
+  const f = record(
+    'c agent SIGKILL',
+    `agent process SIGKILLed with ${thredIds.length} tasks in flight, restarted at once`,
+    tally,
+    outcome,
+    {
+      outageMs: upAt - killAt,
+      recoverMs: answered ? doneAt - upAt : null,
+      recoveryBasis: 'restarted agent ready → every reply applied (heartbeat timeout 2 s, then retry)',
+      notes: [`replies applied ${replies.join('/')}`, `answering attempt ${attempts.join('/')}`],
+    },
+  );
   assertContract(f, outcome, tally, { recoveryBound: false });
   expect.soft(replies, 'each reply applied exactly once').toEqual([1, 1, 1]);
-  expect.soft(attempts.every((a) => a >= 2), 'the killed attempt was retried').toBe(true);
+  expect
+    .soft(
+      attempts.every((a) => a >= 2),
+      'the killed attempt was retried',
+    )
+    .toBe(true);
   expect.soft(deadLetters, 'no call ran out of retries').toBe(0);
 });
 
@@ -298,7 +353,10 @@ it('b1. SIGKILL of the worker mid-agent-call: the reply is applied once after th
   const asks = [1, 2, 3].map(() => Lask.open('ask', { content: { values: { workMs: AGENT_WORK_MS } } }));
   await deliverAll([counter, ...asks], tally);
   const thredIds = asks.map((a) => Lask.thredOf(a.id));
-  expect(await until(async () => thredIds.every((t) => probe.of(t, 'start').length > 0), 30_000), 'agent tasks started').toBe(true);
+  expect(
+    await until(async () => thredIds.every((t) => probe.of(t, 'start').length > 0), 30_000),
+    'agent tasks started',
+  ).toBe(true);
   const killAt = Date.now();
   await stack.signal('worker', 'SIGKILL');
   // While no worker runs: the gateway keeps accepting (Temporal holds the signals), and the agent finishes its calls.
@@ -318,12 +376,18 @@ it('b1. SIGKILL of the worker mid-agent-call: the reply is applied once after th
   );
   const answers = await logOf(thredIds, 'matched');
   const replies = thredIds.map((t) => answers.filter((r) => r.thredId === t && r.reaction === 'answer').length);
-  const f = record('b1 worker SIGKILL mid-agent-call', 'worker SIGKILLed with 3 agent calls in flight; 24 events sent while it is down', tally, outcome, {
-    outageMs: upAt - killAt,
-    recoverMs: answered ? doneAt - upAt : null,
-    recoveryBasis: 'restarted worker ready → every reply applied',
-    notes: [`replies applied ${replies.join('/')}`, `agent calls finished while the worker was down: ${agentDone}`],
-  });
+  const f = record(
+    'b1 worker SIGKILL mid-agent-call',
+    'worker SIGKILLed with 3 agent calls in flight; 24 events sent while it is down',
+    tally,
+    outcome,
+    {
+      outageMs: upAt - killAt,
+      recoverMs: answered ? doneAt - upAt : null,
+      recoveryBasis: 'restarted worker ready → every reply applied',
+      notes: [`replies applied ${replies.join('/')}`, `agent calls finished while the worker was down: ${agentDone}`],
+    },
+  );
   assertContract(f, outcome, tally, { recoveryBound: false });
   expect.soft(agentDone, 'the agent finished its calls while the worker was down').toBe(true);
   expect.soft(replies, 'each reply applied exactly once').toEqual([1, 1, 1]);
@@ -362,12 +426,18 @@ it('b2. SIGKILL of the worker mid-expiry-timer: each expiry transition happens o
     const ms = short.includes(t) ? EXPIRY_SHORT_MS : EXPIRY_LONG_MS;
     return !e || !o || e.time - o.time < ms - 100;
   });
-  const f = record('b2 worker SIGKILL mid-timer', `worker SIGKILLed with 6 expiry timers pending (3 fall due while it is down)`, tally, outcome, {
-    outageMs: upAt - killAt,
-    recoverMs: shortDone ? shortAt - upAt : null,
-    recoveryBasis: 'restarted worker ready → the timers due meanwhile applied',
-    notes: [`expiries applied ${counts.join('/')}`, `long timers fired after the restart: ${longDone}`],
-  });
+  const f = record(
+    'b2 worker SIGKILL mid-timer',
+    `worker SIGKILLed with 6 expiry timers pending (3 fall due while it is down)`,
+    tally,
+    outcome,
+    {
+      outageMs: upAt - killAt,
+      recoverMs: shortDone ? shortAt - upAt : null,
+      recoveryBasis: 'restarted worker ready → the timers due meanwhile applied',
+      notes: [`expiries applied ${counts.join('/')}`, `long timers fired after the restart: ${longDone}`],
+    },
+  );
   assertContract(f, outcome, tally, { recoveryBound: false });
   expect.soft(counts, 'each expiry transition happens exactly once').toEqual([1, 1, 1, 1, 1, 1]);
   expect.soft(early, 'no timer fired early').toEqual([]);
@@ -442,13 +512,19 @@ it('d. Temporal server SIGKILLed and restarted on its data file during traffic',
     return { downAt, restartAt, upAt: Date.now() };
   });
   const r = readyDuring(run.ready, run.downAt + 500, run.restartAt);
-  const f = record('d Temporal restart', `Temporal SIGKILLed, down ${OUTAGE_MS / 1000} s, restarted on the same SQLite file and port`, run.tally, run.outcome, {
-    outageMs: run.upAt - run.downAt,
-    recoverMs: first202After(run.tally, run.upAt),
-    recoveryBasis: 'restarted Temporal answers getSystemInfo → first 202',
-    ready503: r.ready503,
-    ready200: r.ready200,
-  });
+  const f = record(
+    'd Temporal restart',
+    `Temporal SIGKILLed, down ${OUTAGE_MS / 1000} s, restarted on the same SQLite file and port`,
+    run.tally,
+    run.outcome,
+    {
+      outageMs: run.upAt - run.downAt,
+      recoverMs: first202After(run.tally, run.upAt),
+      recoveryBasis: 'restarted Temporal answers getSystemInfo → first 202',
+      ready503: r.ready503,
+      ready200: r.ready200,
+    },
+  );
   assertContract(f, run.outcome, run.tally, { outage: true, recoveryMs: TEMPORAL_RECOVERY_BOUND_MS });
   expect.soft(r.ready503, '/ready answers 503 while Temporal is down').toBeGreaterThan(0);
   expect.soft(r.ready200, '/ready never answers 200 while Temporal is down').toBe(0);
@@ -470,13 +546,19 @@ it(`e1. the store paused (SIGSTOP) for ${OUTAGE_MS / 1000} s during traffic, the
     });
     // The first second after SIGSTOP may still see answers that were under way.
     const r = readyDuring(run.ready, run.downAt + 1_000, run.restartAt);
-    const f = record(`e1 store SIGSTOP ${OUTAGE_MS / 1000} s`, `FerretDB paused with SIGSTOP for ${OUTAGE_MS / 1000} s, then SIGCONT`, run.tally, run.outcome, {
-      outageMs: run.upAt - run.downAt,
-      recoverMs: first202After(run.tally, run.upAt),
-      recoveryBasis: 'SIGCONT → first 202',
-      ready503: r.ready503,
-      ready200: r.ready200,
-    });
+    const f = record(
+      `e1 store SIGSTOP ${OUTAGE_MS / 1000} s`,
+      `FerretDB paused with SIGSTOP for ${OUTAGE_MS / 1000} s, then SIGCONT`,
+      run.tally,
+      run.outcome,
+      {
+        outageMs: run.upAt - run.downAt,
+        recoverMs: first202After(run.tally, run.upAt),
+        recoveryBasis: 'SIGCONT → first 202',
+        ready503: r.ready503,
+        ready200: r.ready200,
+      },
+    );
     assertContract(f, run.outcome, run.tally, { outage: true });
     expect.soft(r.ready503, '/ready answers 503 while the store is frozen').toBeGreaterThan(0);
     expect.soft(r.ready200, '/ready never answers 200 while the store is frozen').toBe(0);
@@ -497,13 +579,19 @@ it('e2. the store SIGKILLed and restarted on its data dir during traffic', async
     return { downAt, restartAt, upAt: Date.now() };
   });
   const r = readyDuring(run.ready, run.downAt + 500, run.restartAt);
-  const f = record('e2 store restart', `FerretDB SIGKILLed, down ${OUTAGE_MS / 1000} s, restarted on the same data dir and port`, run.tally, run.outcome, {
-    outageMs: run.upAt - run.downAt,
-    recoverMs: first202After(run.tally, run.upAt),
-    recoveryBasis: 'restarted FerretDB answers ping → first 202',
-    ready503: r.ready503,
-    ready200: r.ready200,
-  });
+  const f = record(
+    'e2 store restart',
+    `FerretDB SIGKILLed, down ${OUTAGE_MS / 1000} s, restarted on the same data dir and port`,
+    run.tally,
+    run.outcome,
+    {
+      outageMs: run.upAt - run.downAt,
+      recoverMs: first202After(run.tally, run.upAt),
+      recoveryBasis: 'restarted FerretDB answers ping → first 202',
+      ready503: r.ready503,
+      ready200: r.ready200,
+    },
+  );
   assertContract(f, run.outcome, run.tally, { outage: true });
   expect.soft(r.ready503, '/ready answers 503 while the store is down').toBeGreaterThan(0);
   expect.soft(r.ready200, '/ready never answers 200 while the store is down').toBe(0);

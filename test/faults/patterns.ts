@@ -38,7 +38,10 @@ export function askPattern(id: string) {
           publish: { to: SLOW_AGENT, name: 'ask' },
         }),
       },
-      { name: 'answer', condition: filter("$isResponseFor('ask')", { onTrue: { xpr: "$setLocal('answer', $values)" } }) },
+      {
+        name: 'answer',
+        condition: filter("$isResponseFor('ask')", { onTrue: { xpr: "$setLocal('answer', $values)" } }),
+      },
       { name: 'done', condition: filter(`$event.type = '${id}.never'`) },
     ],
   };

@@ -160,12 +160,26 @@ export class FaultStack {
     }
     const logFile = join(this.logDir, `${part}-${n}.log`);
     const fd = openSync(logFile, 'a');
-    const args = [join(projectRoot, 'bin', 'threds.mjs'), part, ...(part === 'agent' ? this.opts.agents.map((a) => a.nodeType) : [])];
-    const child = spawn(process.execPath, args, { cwd: projectRoot, env: this.env(), stdio: ['ignore', fd, fd], detached: true });
+    const args = [
+      join(projectRoot, 'bin', 'threds.mjs'),
+      part,
+      ...(part === 'agent' ? this.opts.agents.map((a) => a.nodeType) : []),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: projectRoot,
+      env: this.env(),
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
     r = track(part, child, logFile);
     this.running.set(part, r);
     if (part === 'gateway') {
-      await poll('gateway', async () => (await fetch(`${this.gatewayUrl}/health`, { signal: AbortSignal.timeout(1000) })).ok, 60_000, r);
+      await poll(
+        'gateway',
+        async () => (await fetch(`${this.gatewayUrl}/health`, { signal: AbortSignal.timeout(1000) })).ok,
+        60_000,
+        r,
+      );
     } else {
       // Both commands print this line once their Temporal workers are created, right before they start polling.
       const marker = part === 'worker' ? '[threds] worker polling' : '[threds] agents ';

@@ -94,7 +94,22 @@ export function record(
 const cell = (v: number | null) => (v === null ? '-' : String(v));
 
 export function summaryTable(): string {
-  const head = ['case', 'acked', 'lost', 'dup', 'stuck', '503s', 'unshaped', 'conn err', 'hangs', 'other', 'max 503 ms', 'outage ms', 'recover ms', 'ready 503/200'];
+  const head = [
+    'case',
+    'acked',
+    'lost',
+    'dup',
+    'stuck',
+    '503s',
+    'unshaped',
+    'conn err',
+    'hangs',
+    'other',
+    'max 503 ms',
+    'outage ms',
+    'recover ms',
+    'ready 503/200',
+  ];
   const rows = figures.map((f) => [
     f.case,
     cell(f.acked),
@@ -113,7 +128,9 @@ export function summaryTable(): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const basis = figures.map((f) => `  ${f.case}: ${f.fault}; recover = ${f.recoveryBasis}${f.notes.length ? ` (${f.notes.join('; ')})` : ''}`);
+  const basis = figures.map(
+    (f) => `  ${f.case}: ${f.fault}; recover = ${f.recoveryBasis}${f.notes.length ? ` (${f.notes.join('; ')})` : ''}`,
+  );
   return [
     `Fault suite (hang = no answer within ${CLIENT_TIMEOUT_MS} ms)`,
     line(head),
@@ -126,6 +143,10 @@ export function writeFigures(): string {
   const dir = join(projectRoot, 'test-results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'faults.json');
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), clientTimeoutMs: CLIENT_TIMEOUT_MS, cases: figures }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify({ at: new Date().toISOString(), clientTimeoutMs: CLIENT_TIMEOUT_MS, cases: figures }, null, 2) +
+      '\n',
+  );
   return file;
 }

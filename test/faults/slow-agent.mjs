@@ -30,7 +30,9 @@ export default function slowAgent(init) {
         await sleep(200, ctx.signal);
       }
       await note('done', message, ctx.attempt);
-      return { data: { title: 'slow answer', content: { values: { ...values, attempt: ctx.attempt, pid: process.pid } } } };
+      return {
+        data: { title: 'slow answer', content: { values: { ...values, attempt: ctx.attempt, pid: process.pid } } },
+      };
     },
   };
 }

@@ -34,7 +34,9 @@ it('an event insert cut off by a store SIGKILL is never reported as stored when 
       const id = `w${w}-${i}`;
       answers.set(
         id,
-        await store.events.saveInbound({ id, type: 'crash.test', source: { id: 's' } }, Date.now()).catch((e: Error) => e),
+        await store.events
+          .saveInbound({ id, type: 'crash.test', source: { id: 's' } }, Date.now())
+          .catch((e: Error) => e),
       );
     }
   });
@@ -47,7 +49,13 @@ it('an event insert cut off by a store SIGKILL is never reported as stored when 
   await Promise.all(writers);
 
   const stored = new Set(
-    (await mongo.db('store_crash').collection<{ _id: string }>('events').find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id),
+    (
+      await mongo
+        .db('store_crash')
+        .collection<{ _id: string }>('events')
+        .find({}, { projection: { _id: 1 } })
+        .toArray()
+    ).map((d) => d._id),
   );
   const failed = [...answers.values()].filter((a) => a instanceof Error).length;
   // Every id is new: "already stored" is never a true answer here.
@@ -60,6 +68,8 @@ it('an event insert cut off by a store SIGKILL is never reported as stored when 
       `${claimedButMissing.length} answered stored/already stored but missing`,
   );
   expect(answers.size, 'writes ran before and after the crash').toBeGreaterThan(100);
-  expect.soft(saidAlreadyStored, 'inserts of new ids answered "already stored" (a cut-off write taken for a duplicate)').toEqual([]);
+  expect
+    .soft(saidAlreadyStored, 'inserts of new ids answered "already stored" (a cut-off write taken for a duplicate)')
+    .toEqual([]);
   expect.soft(claimedButMissing, 'inserts answered as done that the store does not hold').toEqual([]);
 });

@@ -17,7 +17,9 @@ export class Raw {
 
 /** A path segment of `id`; a lone surrogate (which encodeURIComponent refuses) travels as its invalid UTF-8 bytes. */
 export const segment = (id: string): string =>
-  Array.from(id, (ch) => (ch.length === 1 && /[\ud800-\udfff]/.test(ch) ? '%ED%A0%80' : encodeURIComponent(ch))).join('');
+  Array.from(id, (ch) => (ch.length === 1 && /[\ud800-\udfff]/.test(ch) ? '%ED%A0%80' : encodeURIComponent(ch))).join(
+    '',
+  );
 
 /** JSON text of `value`, with every `Raw` fragment spliced in. */
 export function toBody(value: unknown): string {
@@ -39,29 +41,55 @@ const depth = fc.constantFrom(2, 63, 64, 65, 66, 127, 129, 255, 257, 1000, 10_00
 
 /** Keys that mean something to a store, a template or a JS object. */
 export const hostileKey = fc.oneof(
-  fc.constantFrom('$gt', '$where', '$xpr', '$set', 'a.b', '.', '..', '$', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', '\u0000', 'id', 'type', 'thredId', '\ud800', '\udfff', '😀'),
+  fc.constantFrom(
+    '$gt',
+    '$where',
+    '$xpr',
+    '$set',
+    'a.b',
+    '.',
+    '..',
+    '$',
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    '',
+    ' ',
+    '\u0000',
+    'id',
+    'type',
+    'thredId',
+    '\ud800',
+    '\udfff',
+    '😀',
+  ),
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 6 }),
 );
 
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    '\ud800',
-    'a\udc00b',
-    '😀',
-    '\u202e\u202d',
-    '$where',
-    '{"$gt":""}',
-    '../../etc/passwd',
-    '<script>alert(1)</script>',
-    "'; DROP TABLE events; --",
-    '$event.data ~> $string',
-    'a'.repeat(129),
-    'x'.repeat(258),
-  ), weight: 6 },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '\u0000',
+      '\ud800',
+      'a\udc00b',
+      '😀',
+      '\u202e\u202d',
+      '$where',
+      '{"$gt":""}',
+      '../../etc/passwd',
+      '<script>alert(1)</script>',
+      "'; DROP TABLE events; --",
+      '$event.data ~> $string',
+      'a'.repeat(129),
+      'x'.repeat(258),
+    ),
+    weight: 6,
+  },
   { arbitrary: fc.string({ maxLength: 40 }), weight: 6 },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 20 }), weight: 6 },
   { arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }), weight: 6 },
@@ -90,7 +118,11 @@ const rawFragment = fc.oneof(
 );
 
 /** Any JSON value, biased to what breaks servers. */
-export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; array: unknown[]; object: Record<string, unknown> }>((tie) => ({
+export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{
+  value: unknown;
+  array: unknown[];
+  object: Record<string, unknown>;
+}>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     fc.constant(null),
@@ -107,7 +139,11 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; a
 
 export const validId = fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/);
 /** An id for a path segment: legal, illegal, long, or empty. */
-export const pathId = fc.oneof(validId, hostileString, fc.integer({ min: 100, max: 30_000 }).map((n) => 'z'.repeat(n)));
+export const pathId = fc.oneof(
+  validId,
+  hostileString,
+  fc.integer({ min: 100, max: 30_000 }).map((n) => 'z'.repeat(n)),
+);
 
 /** Events: every field absent, plausible or hostile; `thredIds` are running threds some bound events go to. */
 export function eventArb(thredIds: string[]): fc.Arbitrary<Record<string, unknown>> {
@@ -123,7 +159,13 @@ function plausibleEventArb(thredIds: string[]): fc.Arbitrary<Record<string, unkn
       source: fc.record({ id: validId }),
       thredId: fc.oneof(fc.constantFrom(...thredIds), validId),
       time: fc.integer({ min: 0, max: 8.64e15 }),
-      data: fc.record({ title: hostileString, content: fc.record({ values: fc.dictionary(hostileKey, hostileValue, { maxKeys: 5 }) }) }, { requiredKeys: [] }),
+      data: fc.record(
+        {
+          title: hostileString,
+          content: fc.record({ values: fc.dictionary(hostileKey, hostileValue, { maxKeys: 5 }) }),
+        },
+        { requiredKeys: [] },
+      ),
     },
     { requiredKeys: ['type', 'source'] },
   );
@@ -135,7 +177,10 @@ function wildEventArb(thredIds: string[]): fc.Arbitrary<Record<string, unknown>>
     {
       id: fc.oneof(validId, hostileValue),
       type: fc.oneof(fc.constantFrom('fuzz.nothing', 'fuzz.hold'), hostileValue),
-      source: fc.oneof(fc.record({ id: fc.oneof(validId, hostileValue), name: hostileValue }, { requiredKeys: [] }), hostileValue),
+      source: fc.oneof(
+        fc.record({ id: fc.oneof(validId, hostileValue), name: hostileValue }, { requiredKeys: [] }),
+        hostileValue,
+      ),
       thredId,
       re: fc.oneof(validId, hostileValue),
       time: fc.oneof(fc.integer({ min: 0, max: 2e12 }), hostileValue),
@@ -145,7 +190,10 @@ function wildEventArb(thredIds: string[]): fc.Arbitrary<Record<string, unknown>>
           {
             title: hostileValue,
             description: hostileValue,
-            content: fc.record({ values: hostileValue, items: hostileValue, error: hostileValue }, { requiredKeys: [] }),
+            content: fc.record(
+              { values: hostileValue, items: hostileValue, error: hostileValue },
+              { requiredKeys: [] },
+            ),
           },
           { requiredKeys: [] },
         ),
@@ -174,14 +222,21 @@ const expression = fc.oneof(
     '$valueNamed("x")',
     '{}.constructor',
     '$event.__proto__',
-    "$event.type ~> /^a/",
+    '$event.type ~> /^a/',
   ),
   fc.string({ maxLength: 30 }),
   hostileValue,
 );
 
 const transition = fc.oneof(
-  fc.record({ name: fc.oneof(fc.constantFrom('$next', '$terminate', '$noTransition', 'r0', 'nope'), hostileValue), input: hostileValue, localName: hostileValue }, { requiredKeys: [] }),
+  fc.record(
+    {
+      name: fc.oneof(fc.constantFrom('$next', '$terminate', '$noTransition', 'r0', 'nope'), hostileValue),
+      input: hostileValue,
+      localName: hostileValue,
+    },
+    { requiredKeys: [] },
+  ),
   hostileValue,
 );
 
@@ -194,14 +249,25 @@ const condition: fc.Arbitrary<unknown> = fc.letrec<{ condition: unknown }>((tie)
         xpr: expression,
         operands: fc.oneof(fc.array(tie('condition'), { maxLength: 3 }), hostileValue),
         onTrue: fc.oneof(fc.record({ xpr: expression }), hostileValue),
-        transform: fc.oneof(fc.record({ eventDataTemplate: hostileValue, templateXpr: expression }, { requiredKeys: [] }), hostileValue),
-        publish: fc.oneof(fc.record({ to: fc.oneof(fc.constantFrom('$thred', '*', '$all', 'p0'), hostileValue), name: hostileValue }, { requiredKeys: [] }), hostileValue),
+        transform: fc.oneof(
+          fc.record({ eventDataTemplate: hostileValue, templateXpr: expression }, { requiredKeys: [] }),
+          hostileValue,
+        ),
+        publish: fc.oneof(
+          fc.record(
+            { to: fc.oneof(fc.constantFrom('$thred', '*', '$all', 'p0'), hostileValue), name: hostileValue },
+            { requiredKeys: [] },
+          ),
+          hostileValue,
+        ),
         transition,
         spawn: hostileValue,
       },
       { requiredKeys: ['type'] },
     ),
-    depth.map((n) => new Raw('{"type":"and","operands":['.repeat(n) + '{"type":"filter","xpr":"true"}' + ']}'.repeat(n))),
+    depth.map(
+      (n) => new Raw('{"type":"and","operands":['.repeat(n) + '{"type":"filter","xpr":"true"}' + ']}'.repeat(n)),
+    ),
     hostileValue,
   ),
 })).condition;
@@ -259,12 +325,15 @@ export function expectErrorShape(body: unknown, statusCode: number, context: str
 
 /** Below 500; errors in the shape; batch results' errors in the shape too. */
 export function checkResponse(res: Response, context: () => string): void {
-  if (res.statusCode >= 500) throw new Error(`${res.statusCode} ${res.body.slice(0, 500)} for ${context().slice(0, 2000)}`);
+  if (res.statusCode >= 500)
+    throw new Error(`${res.statusCode} ${res.body.slice(0, 500)} for ${context().slice(0, 2000)}`);
   if (res.statusCode < 400) {
-    const body = res.body === '' ? undefined : (JSON.parse(res.body) as { results?: { error?: { statusCode: number } }[] });
+    const body =
+      res.body === '' ? undefined : (JSON.parse(res.body) as { results?: { error?: { statusCode: number } }[] });
     for (const r of body?.results ?? []) {
       if (r.error === undefined) continue;
-      if (r.error.statusCode >= 500) throw new Error(`batch entry ${JSON.stringify(r.error)} for ${context().slice(0, 2000)}`);
+      if (r.error.statusCode >= 500)
+        throw new Error(`batch entry ${JSON.stringify(r.error)} for ${context().slice(0, 2000)}`);
       expectErrorShape(r.error, r.error.statusCode, context().slice(0, 2000));
     }
     return;

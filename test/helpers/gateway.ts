@@ -52,7 +52,10 @@ export async function startGatewayEngine(label: string, opts: GatewayEngineOptio
   };
   // The router and threds must know the runtime agents too (addresses and activity options).
   const full = engineSettings(directory, {});
-  const e = await startEngine(label, { ...opts, settings: { agents: full.agents, agentOptions: full.agentOptions, ...opts.settings } });
+  const e = await startEngine(label, {
+    ...opts,
+    settings: { agents: full.agents, agentOptions: full.agentOptions, ...opts.settings },
+  });
   const runtime = opts.runtimeAgents?.length
     ? await startAgentWorkers({
         connection: e.connection,

@@ -23,7 +23,12 @@ const hold = {
 };
 // The longest legal thred id: a 128-character pattern id, `_`, a 128-character event id.
 const LONG_PATTERN_ID = 'p'.repeat(128);
-const longIds = { ...hold, id: LONG_PATTERN_ID, name: 'Long Ids', reactions: [{ ...hold.reactions[0], condition: { ...hold.reactions[0]!.condition, xpr: "$event.type = 'in.long'" } }] };
+const longIds = {
+  ...hold,
+  id: LONG_PATTERN_ID,
+  name: 'Long Ids',
+  reactions: [{ ...hold.reactions[0], condition: { ...hold.reactions[0]!.condition, xpr: "$event.type = 'in.long'" } }],
+};
 
 let g: GatewayEngine;
 let gw: Gateway;
@@ -81,7 +86,11 @@ describe('nesting limits', () => {
     const thredId = await holdThred();
     for (const data of [deepObjectJson(10_000), `{"content":{"values":${deepArrayJson(10_000)}}}`]) {
       for (const bound of ['', `"thredId":"${thredId}",`]) {
-        const res = await raw('/events', `{${bound}"type":"in.hold","source":{"id":"x"},"data":${data}}`, 'application/json');
+        const res = await raw(
+          '/events',
+          `{${bound}"type":"in.hold","source":{"id":"x"},"data":${data}}`,
+          'application/json',
+        );
         expect(res.statusCode, res.body).toBe(400);
         expect(res.json()).toEqual(errorShape(400, 'THREDS_ERR_VALIDATION'));
       }
@@ -89,13 +98,23 @@ describe('nesting limits', () => {
   });
 
   it(`event data may nest ${EVENT_DATA_MAX_DEPTH} levels; one more is refused, naming the limit`, async () => {
-    const ok = await post('/events', { type: 'in.nothing', source: { id: 'x' }, data: deepObject(EVENT_DATA_MAX_DEPTH) });
+    const ok = await post('/events', {
+      type: 'in.nothing',
+      source: { id: 'x' },
+      data: deepObject(EVENT_DATA_MAX_DEPTH),
+    });
     expect(ok.statusCode, ok.body).toBe(202);
-    const res = await post('/events', { type: 'in.nothing', source: { id: 'x' }, data: deepObject(EVENT_DATA_MAX_DEPTH + 1) });
+    const res = await post('/events', {
+      type: 'in.nothing',
+      source: { id: 'x' },
+      data: deepObject(EVENT_DATA_MAX_DEPTH + 1),
+    });
     expect(res.statusCode).toBe(400);
     const body = res.json();
     expect(body).toEqual(errorShape(400, 'THREDS_ERR_VALIDATION'));
-    expect(body.details).toEqual([{ path: expect.stringMatching(/^\/data(\/a)+$/), reason: `is nested deeper than ${EVENT_DATA_MAX_DEPTH} levels` }]);
+    expect(body.details).toEqual([
+      { path: expect.stringMatching(/^\/data(\/a)+$/), reason: `is nested deeper than ${EVENT_DATA_MAX_DEPTH} levels` },
+    ]);
   });
 
   it('in a batch, an event over the event limit (but under the body limit) fails alone (its result carries the error)', async () => {
@@ -123,12 +142,22 @@ describe('nesting limits', () => {
   it('pattern conditions nested 500 or 2,000 levels → 400 on PUT, validate and simulate', async () => {
     for (const levels of [500, 2000]) {
       const pattern = deepPatternJson(levels);
-      const putRes = await gw.app.inject({ method: 'PUT', url: '/patterns/deep', body: pattern, headers: { ...admin, 'content-type': 'application/json' } });
+      const putRes = await gw.app.inject({
+        method: 'PUT',
+        url: '/patterns/deep',
+        body: pattern,
+        headers: { ...admin, 'content-type': 'application/json' },
+      });
       expect(putRes.statusCode, putRes.body).toBe(400);
       expect(putRes.json()).toEqual(errorShape(400, 'THREDS_ERR_VALIDATION'));
       const validate = await raw('/patterns/validate', pattern, 'application/json', admin);
       expect(validate.statusCode).toBe(400);
-      const sim = await raw('/patterns/simulate', `{"pattern":${pattern},"events":[{"type":"x","source":{"id":"a"}}]}`, 'application/json', admin);
+      const sim = await raw(
+        '/patterns/simulate',
+        `{"pattern":${pattern},"events":[{"type":"x","source":{"id":"a"}}]}`,
+        'application/json',
+        admin,
+      );
       expect(sim.statusCode).toBe(400);
     }
     expect((await get('/patterns/deep')).statusCode).toBe(404);
@@ -138,10 +167,21 @@ describe('nesting limits', () => {
     const pattern = JSON.parse(deepPatternJson(PATTERN_MAX_DEPTH / 2)) as unknown;
     const putRes = await put('/patterns/deep', pattern);
     expect(putRes.statusCode).toBe(400);
-    expect(putRes.json()).toMatchObject({ code: 'THREDS_ERR_PATTERN_INVALID', details: [{ path: expect.stringMatching(/^\/reactions\/0\/condition/), reason: `is nested deeper than ${PATTERN_MAX_DEPTH} levels` }] });
+    expect(putRes.json()).toMatchObject({
+      code: 'THREDS_ERR_PATTERN_INVALID',
+      details: [
+        {
+          path: expect.stringMatching(/^\/reactions\/0\/condition/),
+          reason: `is nested deeper than ${PATTERN_MAX_DEPTH} levels`,
+        },
+      ],
+    });
     const validate = await post('/patterns/validate', pattern, admin);
     expect(validate.statusCode).toBe(200);
-    expect(validate.json()).toMatchObject({ valid: false, errors: [{ reason: `is nested deeper than ${PATTERN_MAX_DEPTH} levels` }] });
+    expect(validate.json()).toMatchObject({
+      valid: false,
+      errors: [{ reason: `is nested deeper than ${PATTERN_MAX_DEPTH} levels` }],
+    });
     const sim = await post('/patterns/simulate', { pattern, events: [] }, admin);
     expect(sim.statusCode).toBe(200);
     expect(sim.json()).toMatchObject({ valid: false });
@@ -177,7 +217,12 @@ describe('thredId and pattern ids', () => {
   it('route ids longer than any legal id answer 4xx in the error shape', async () => {
     for (const n of [258, 2_000, 20_000]) {
       const id = 'x'.repeat(n);
-      for (const res of [await get(`/threds/${id}`), await get(`/threds/${id}/log`), await post(`/threds/${id}/terminate`, {}, admin), await get(`/patterns/${id}`)]) {
+      for (const res of [
+        await get(`/threds/${id}`),
+        await get(`/threds/${id}/log`),
+        await post(`/threds/${id}/terminate`, {}, admin),
+        await get(`/patterns/${id}`),
+      ]) {
         expect(res.statusCode, `${n}: ${res.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
         expect(res.statusCode).toBeLessThan(500);
         expect(res.json()).toEqual(errorShape(res.statusCode, expect.stringMatching(/^THREDS_ERR_/)));
@@ -189,7 +234,11 @@ describe('thredId and pattern ids', () => {
     for (const id of ['__proto__', 'constructor', 'prototype', '$where', 'a%20b', 'p'.repeat(129)]) {
       const res = await put(`/patterns/${id}`, hold);
       expect(res.statusCode, id).toBe(400);
-      expect(res.json()).toMatchObject({ statusCode: 400, code: expect.stringMatching(/^THREDS_ERR_/), details: [{ path: expect.stringMatching(/^\/id$/) }] });
+      expect(res.json()).toMatchObject({
+        statusCode: 400,
+        code: expect.stringMatching(/^THREDS_ERR_/),
+        details: [{ path: expect.stringMatching(/^\/id$/) }],
+      });
     }
     const listed = (await get('/patterns')).json().patterns.map((p: { id: string }) => p.id);
     expect(listed).not.toContain('__proto__');
@@ -213,7 +262,14 @@ describe('bound events', () => {
 
   it('to unknown threds, 40 at once → 404 each', async () => {
     const all = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => post('/events', { type: 'in.hold', source: { id: 'x' }, thredId: `no_such_thred_${i}`, data: { content: { values: { $gt: i } } } })),
+      Array.from({ length: 40 }, (_, i) =>
+        post('/events', {
+          type: 'in.hold',
+          source: { id: 'x' },
+          thredId: `no_such_thred_${i}`,
+          data: { content: { values: { $gt: i } } },
+        }),
+      ),
     );
     expect(all.map((r) => r.statusCode)).toEqual(all.map(() => 404));
     for (const r of all) expect(r.json()).toEqual(errorShape(404, 'THREDS_ERR_THRED_NOT_FOUND'));
@@ -222,8 +278,15 @@ describe('bound events', () => {
   it('mixed with 65,536+-character thredIds, at once: bystanders still get 202 and 404, never 503', async () => {
     const thredId = await holdThred();
     const requests = Array.from({ length: 30 }, (_, i) => {
-      if (i % 3 === 0) return post('/events', { type: 'in.hold', source: { id: 'x' }, thredId: 'h'.repeat(70_000 + i) });
-      if (i % 3 === 1) return post('/events', { type: 'in.hold', source: { id: 'x' }, thredId, data: { content: { values: { $in: [i] } } } });
+      if (i % 3 === 0)
+        return post('/events', { type: 'in.hold', source: { id: 'x' }, thredId: 'h'.repeat(70_000 + i) });
+      if (i % 3 === 1)
+        return post('/events', {
+          type: 'in.hold',
+          source: { id: 'x' },
+          thredId,
+          data: { content: { values: { $in: [i] } } },
+        });
       return post('/events', { type: 'in.hold', source: { id: 'x' }, thredId: `gone_${i}` });
     });
     const codes = (await Promise.all(requests)).map((r) => r.statusCode);
@@ -234,16 +297,29 @@ describe('bound events', () => {
 describe('framework errors have the one shape', () => {
   it('404 route not found, 400 bad JSON, 413, 415, empty JSON body', async () => {
     expect((await get('/no/such/route')).json()).toEqual(errorShape(404, 'THREDS_ERR_NOT_FOUND'));
-    expect((await raw('/events', '{"type": ', 'application/json')).json()).toEqual(errorShape(400, 'THREDS_ERR_INVALID_JSON'));
+    expect((await raw('/events', '{"type": ', 'application/json')).json()).toEqual(
+      errorShape(400, 'THREDS_ERR_INVALID_JSON'),
+    );
     expect((await raw('/events', '', 'application/json')).json()).toEqual(errorShape(400, 'THREDS_ERR_INVALID_JSON'));
-    const big = await raw('/events', JSON.stringify({ type: 't', source: { id: 'x' }, data: { title: 'x'.repeat(300 * 1024) } }), 'application/json');
+    const big = await raw(
+      '/events',
+      JSON.stringify({ type: 't', source: { id: 'x' }, data: { title: 'x'.repeat(300 * 1024) } }),
+      'application/json',
+    );
     expect(big.json()).toEqual(errorShape(413, 'THREDS_ERR_PAYLOAD_TOO_LARGE'));
-    expect((await raw('/events', '<event/>', 'application/xml')).json()).toEqual(errorShape(415, 'THREDS_ERR_UNSUPPORTED_MEDIA_TYPE'));
+    expect((await raw('/events', '<event/>', 'application/xml')).json()).toEqual(
+      errorShape(415, 'THREDS_ERR_UNSUPPORTED_MEDIA_TYPE'),
+    );
   });
 
   it('a body with a non-JSON content type → 415, even when the bytes are JSON', async () => {
     const body = JSON.stringify({ type: 'in.nothing', source: { id: 'x' } });
-    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
+    for (const type of [
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+    ]) {
       const res = await raw('/events', body, type);
       expect(res.statusCode, type).toBe(415);
       expect(res.json()).toEqual(errorShape(415, 'THREDS_ERR_UNSUPPORTED_MEDIA_TYPE'));
@@ -258,7 +334,14 @@ describe('framework errors have the one shape', () => {
 
 describe('input decisions', () => {
   it('time or timestamp of the wrong type → 400 naming the field', async () => {
-    for (const [field, value] of [['time', '2026-01-01'], ['time', true], ['timestamp', '1764300000000'], ['timestamp', null], ['time', -1], ['time', 1.5]] as const) {
+    for (const [field, value] of [
+      ['time', '2026-01-01'],
+      ['time', true],
+      ['timestamp', '1764300000000'],
+      ['timestamp', null],
+      ['time', -1],
+      ['time', 1.5],
+    ] as const) {
       const res = await post('/events', { type: 'in.nothing', source: { id: 'x' }, [field]: value });
       expect(res.statusCode, `${field}=${JSON.stringify(value)}`).toBe(400);
       expect(res.json().details).toEqual([expect.objectContaining({ path: `/${field}` })]);
@@ -277,7 +360,11 @@ describe('input decisions', () => {
   });
 
   it('invalid UTF-8 bytes → 400 INVALID_JSON', async () => {
-    const body = Buffer.concat([Buffer.from('{"type":"in.nothing","source":{"id":"x"},"data":{"title":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"type":"in.nothing","source":{"id":"x"},"data":{"title":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}}'),
+    ]);
     const res = await raw('/events', body, 'application/json');
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual(errorShape(400, 'THREDS_ERR_INVALID_JSON'));
@@ -291,9 +378,16 @@ describe('input decisions', () => {
     ]) {
       const res = await raw('/events', body, 'application/json');
       expect(res.statusCode, body).toBe(400);
-      expect(res.json()).toMatchObject({ code: 'THREDS_ERR_VALIDATION', details: [{ reason: expect.stringContaining('surrogate') }] });
+      expect(res.json()).toMatchObject({
+        code: 'THREDS_ERR_VALIDATION',
+        details: [{ reason: expect.stringContaining('surrogate') }],
+      });
     }
-    const ok = await raw('/events', '{"id":"emoji-1","type":"in.nothing","source":{"id":"x"},"data":{"title":"\\ud83d\\ude00 ok"}}', 'application/json');
+    const ok = await raw(
+      '/events',
+      '{"id":"emoji-1","type":"in.nothing","source":{"id":"x"},"data":{"title":"\\ud83d\\ude00 ok"}}',
+      'application/json',
+    );
     expect(ok.statusCode).toBe(202);
     expect((await g.e.store.events.get('emoji-1'))?.event.data?.title).toBe('😀 ok');
   });

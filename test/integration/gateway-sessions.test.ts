@@ -31,7 +31,12 @@ const tell = async (via: Gateway, to: string[], text: string) => {
     method: 'POST',
     url: '/events',
     headers: g.bearer('relay-sensor'),
-    payload: { type: 'gw.tell', ...(thredId && { thredId }), source: { id: 'relay-sensor' }, data: { content: { values: { to, text } } } },
+    payload: {
+      type: 'gw.tell',
+      ...(thredId && { thredId }),
+      source: { id: 'relay-sensor' },
+      data: { content: { values: { to, text } } },
+    },
   });
   expect(res.statusCode).toBe(202);
   return res.json().results[0] as { thredIds: string[] };
@@ -70,7 +75,10 @@ describe('delivery across instances and sessions', () => {
     for (const ws of [onA.ws, onB.ws, bobTab2.ws]) expect(ws.frames.filter(titled('hello both'))).toHaveLength(1);
 
     for (const c of [onA, onB, bobTab2]) c.ws.close();
-    await waitFor(async () => (await g.e.store.sessions.forParticipants(['alice', 'bob'])).length === 0, 'session records removed on close');
+    await waitFor(
+      async () => (await g.e.store.sessions.forParticipants(['alice', 'bob'])).length === 0,
+      'session records removed on close',
+    );
   });
 
   it('a participant offline during a message receives it on reconnect with since', async () => {
@@ -83,7 +91,13 @@ describe('delivery across instances and sessions', () => {
 
     const sentAt = Date.now();
     await tell(b, ['carol'], 'while offline');
-    await waitFor(async () => (await g.e.store.outbox.since('carol', sentAt - 5000)).some((m) => m.message.event.data?.title === 'while offline'), 'outbox entry');
+    await waitFor(
+      async () =>
+        (await g.e.store.outbox.since('carol', sentAt - 5000)).some(
+          (m) => m.message.event.data?.title === 'while offline',
+        ),
+      'outbox entry',
+    );
 
     // Reconnect to the OTHER instance, asking for everything since before the first message.
     const again = await WsClient.connect(b.url, g.token('carol'), before - 1000);
@@ -109,15 +123,23 @@ describe('delivery across instances and sessions', () => {
     expect(await g.e.store.sessions.forParticipants(['dave'])).toHaveLength(0);
   });
 
-  it("sweeps the session records of a gateway that died without removing them, and keeps live ones", async () => {
+  it('sweeps the session records of a gateway that died without removing them, and keeps live ones', async () => {
     const now = Date.now();
-    const ghost = { participantId: 'ghost', gatewayId: 'dead-host:1', gatewayUrl: 'http://127.0.0.1:9/internal/deliver', connectedAt: now - 60_000 };
+    const ghost = {
+      participantId: 'ghost',
+      gatewayId: 'dead-host:1',
+      gatewayUrl: 'http://127.0.0.1:9/internal/deliver',
+      connectedAt: now - 60_000,
+    };
     await g.e.store.sessions.add({ _id: 'ghost-1', ...ghost, lastSeen: now - 60_000, expiresAt: now - 1 });
     await g.e.store.sessions.add({ _id: 'ghost-legacy', ...ghost, lastSeen: now - 11 * 60_000 }); // from before expiresAt
     await g.e.store.sessions.add({ _id: 'ghost-recent', ...ghost, lastSeen: now, expiresAt: now + 60_000 });
     const sweeper = await g.gateway({ limits: { heartbeatMs: 300 } });
     const frank = await WsClient.connect(sweeper.url, g.token('frank'));
-    await waitFor(async () => (await g.e.store.sessions.forParticipants(['ghost'])).length === 1, 'stale ghost sessions swept');
+    await waitFor(
+      async () => (await g.e.store.sessions.forParticipants(['ghost'])).length === 1,
+      'stale ghost sessions swept',
+    );
     expect((await g.e.store.sessions.forParticipants(['ghost'])).map((r) => r._id)).toEqual(['ghost-recent']);
     await new Promise((r) => setTimeout(r, 1200)); // four beats: frank's record is refreshed by its pongs
     expect(await g.e.store.sessions.forParticipants(['frank'])).toHaveLength(1);
@@ -131,6 +153,9 @@ describe('delivery across instances and sessions', () => {
     const erin = await WsClient.connect(hb.url, g.token('erin'), undefined, { autoPong: false });
     const closed = await erin.ws.closed;
     expect(closed.code).toBe(1006); // terminated by the server, no close frame
-    await waitFor(async () => (await g.e.store.sessions.forParticipants(['erin'])).length === 0, 'erin session removed');
+    await waitFor(
+      async () => (await g.e.store.sessions.forParticipants(['erin'])).length === 0,
+      'erin session removed',
+    );
   });
 });

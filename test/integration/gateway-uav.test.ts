@@ -29,13 +29,19 @@ beforeAll(async () => {
     ],
   });
   gw = await g.gateway();
-  await g.e.s.mongo.db(dataDb).collection<{ _id: string; sensorId: string; contactId: string }>('ContactInfo').insertMany([
-    { _id: 'c0', sensorId: 'sensor0', contactId: 'participant0' },
-    { _id: 'c1', sensorId: 'sensor1', contactId: 'participant1' },
-  ]);
+  await g.e.s.mongo
+    .db(dataDb)
+    .collection<{ _id: string; sensorId: string; contactId: string }>('ContactInfo')
+    .insertMany([
+      { _id: 'c0', sensorId: 'sensor0', contactId: 'participant0' },
+      { _id: 'c1', sensorId: 'sensor1', contactId: 'participant1' },
+    ]);
 }, 120_000);
 afterAll(async () => {
-  await g?.e.s.mongo.db(dataDb).dropDatabase().catch(() => undefined);
+  await g?.e.s.mongo
+    .db(dataDb)
+    .dropDatabase()
+    .catch(() => undefined);
   await g?.close();
 });
 
@@ -59,23 +65,44 @@ describe('UAV flow through the gateway', () => {
     expect(thredId).toMatch(/^uav_detect_evt_/);
     // 3. The notification reaches participant0's socket (after the persistence agent's reply).
     const prompt = await ws.next(titled('Possible UAV Detected'), 'the UAV notification');
-    const promptEvent = (prompt.message as { event: { id: string; thredId: string; data: Record<string, unknown> } }).event;
+    const promptEvent = (prompt.message as { event: { id: string; thredId: string; data: Record<string, unknown> } })
+      .event;
     expect(promptEvent).toMatchObject({
       thredId,
-      data: { description: 'Sensor sensor0 has detected a possible UAV', advice: { eventType: 'org.wt.client.tell', template: { name: 'uav_notification' } } },
+      data: {
+        description: 'Sensor sensor0 has detected a possible UAV',
+        advice: { eventType: 'org.wt.client.tell', template: { name: 'uav_notification' } },
+      },
     });
     // 4. Yes, over the socket.
-    ws.send({ type: 'event', event: { type: 'org.wt.client.tell', thredId, re: promptEvent.id, source: { id: 'participant0' }, data: { content: { values: { video_stream_request: true } } } } });
-    expect(await ws.next((f) => f.type === 'ack' || f.type === 'error')).toMatchObject({ type: 'ack', thredIds: [thredId] });
+    ws.send({
+      type: 'event',
+      event: {
+        type: 'org.wt.client.tell',
+        thredId,
+        re: promptEvent.id,
+        source: { id: 'participant0' },
+        data: { content: { values: { video_stream_request: true } } },
+      },
+    });
+    expect(await ws.next((f) => f.type === 'ack' || f.type === 'error')).toMatchObject({
+      type: 'ack',
+      thredIds: [thredId],
+    });
     // 5. The video, then the end.
     const video = await ws.next(titled('UAV Video'), 'the video');
-    expect(video.message).toMatchObject({ to: ['participant0'], event: { data: { advice: { template: { name: 'uav_video' } } } } });
+    expect(video.message).toMatchObject({
+      to: ['participant0'],
+      event: { data: { advice: { template: { name: 'uav_video' } } } },
+    });
     const view = await waitFor(async () => {
       const r = await gw.app.inject({ method: 'GET', url: `/threds/${thredId}`, headers: g.bearer('participant0') });
       return r.statusCode === 200 && r.json().status === 'terminated' ? r.json() : undefined;
     }, 'the thred to end');
     expect(view).toMatchObject({ patternId: 'uav_detect', reaction: null });
-    const log = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/log`, headers: g.bearer('participant0') })).json().log as { kind: string; from: string; to: string | null }[];
+    const log = (
+      await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/log`, headers: g.bearer('participant0') })
+    ).json().log as { kind: string; from: string; to: string | null }[];
     expect(log.filter((l) => l.kind === 'matched').map((l) => [l.from, l.to])).toEqual([
       ['lookup_contact', 'notify_contact'],
       ['notify_contact', 'send_video'],

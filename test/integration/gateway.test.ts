@@ -29,7 +29,12 @@ const advice = {
       condition: {
         type: 'filter',
         xpr: "$event.type = 'org.wt.client.tell' and $isResponseFor('advice')",
-        transform: { eventDataTemplate: { title: 'Decision recorded', content: { values: { decision: "$xpr($valueNamed('decision'))" } } } },
+        transform: {
+          eventDataTemplate: {
+            title: 'Decision recorded',
+            content: { values: { decision: "$xpr($valueNamed('decision'))" } },
+          },
+        },
         publish: { to: '$thred' },
       },
     },
@@ -90,7 +95,11 @@ describe('flow through HTTP and WebSocket only', () => {
     expect(welcome).toEqual({ type: 'welcome', participantId: 'participant0', sessionId: expect.any(String) });
 
     // 2. The sensor posts an unbound event without id or time, claiming to be someone else.
-    const res = await post('/events', { type: 'gw.detect', source: { id: 'participant0', name: 'Sensor 0' }, data: { content: { values: { where: 'north' } } } });
+    const res = await post('/events', {
+      type: 'gw.detect',
+      source: { id: 'participant0', name: 'Sensor 0' },
+      data: { content: { values: { where: 'north' } } },
+    });
     expect(res.statusCode).toBe(202);
     const [result] = res.json().results;
     expect(result.eventId).toMatch(/^evt_[0-9a-f]{32}$/);
@@ -109,7 +118,17 @@ describe('flow through HTTP and WebSocket only', () => {
     });
 
     // 4. participant0 answers over the socket (bound event, re = the advice).
-    ws.send({ type: 'event', event: { id: 'answer-1', type: 'org.wt.client.tell', thredId, re: adviceMsg.event.id, source: { id: 'participant0' }, data: { content: { values: { decision: 'engage' } } } } });
+    ws.send({
+      type: 'event',
+      event: {
+        id: 'answer-1',
+        type: 'org.wt.client.tell',
+        thredId,
+        re: adviceMsg.event.id,
+        source: { id: 'participant0' },
+        data: { content: { values: { decision: 'engage' } } },
+      },
+    });
     expect(await ws.next((f) => f.type === 'ack' || f.type === 'error', 'ack')).toEqual({
       type: 'ack',
       eventId: 'answer-1',
@@ -120,16 +139,29 @@ describe('flow through HTTP and WebSocket only', () => {
 
     // 5. The next message, then the end of the thred.
     const decided = await ws.next(titled('Decision recorded'), 'the decision');
-    expect((decided.message as { event: { data: unknown } }).event.data).toMatchObject({ content: { values: { decision: 'engage' } } });
+    expect((decided.message as { event: { data: unknown } }).event.data).toMatchObject({
+      content: { values: { decision: 'engage' } },
+    });
     const view = await waitFor(async () => {
       const r = await get(`/threds/${thredId}`, { authorization: `Bearer ${accessToken}` });
-      return r.statusCode === 200 && r.json().status === 'terminated' ? (r.json() as { participants: string[] }) : undefined;
+      return r.statusCode === 200 && r.json().status === 'terminated'
+        ? (r.json() as { participants: string[] })
+        : undefined;
     }, 'the thred to end');
-    expect(view).toMatchObject({ thredId, patternId: 'gw_advice', status: 'terminated', reaction: null, childThredIds: [] });
+    expect(view).toMatchObject({
+      thredId,
+      patternId: 'gw_advice',
+      status: 'terminated',
+      reaction: null,
+      childThredIds: [],
+    });
     expect(view.participants).toEqual(expect.arrayContaining(['participant0', 'sensor0']));
 
     // 6. Stored events: the sensor's source.id was replaced by its principal; the log has both transitions.
-    const events = (await get(`/threds/${thredId}/events`)).json().events as { event: { id: string; source: { id: string; name?: string }; time?: number }; direction: string }[];
+    const events = (await get(`/threds/${thredId}/events`)).json().events as {
+      event: { id: string; source: { id: string; name?: string }; time?: number };
+      direction: string;
+    }[];
     const detect = events.find((x) => x.event.id === result.eventId)!;
     expect(detect.event.source).toEqual({ id: 'sensor0', name: 'Sensor 0' });
     expect(typeof detect.event.time).toBe('number');
@@ -199,7 +231,13 @@ describe('auth', () => {
 });
 
 describe('exact error bodies', () => {
-  const err = (statusCode: number, code: string, error: string, message: string, details: { path: string; reason: string }[] = []) => ({
+  const err = (
+    statusCode: number,
+    code: string,
+    error: string,
+    message: string,
+    details: { path: string; reason: string }[] = [],
+  ) => ({
     statusCode,
     code,
     error,
@@ -217,57 +255,167 @@ describe('exact error bodies', () => {
   });
 
   const expired = () => `Bearer ${g.token('sensor0', [], 1000, Date.now() - 60_000)}`;
-  const rows: [string, () => { method: 'GET' | 'POST' | 'PUT'; url: string; payload?: unknown; headers?: Record<string, string>; raw?: string }, ReturnType<typeof err>][] = [
-    ['no token', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' } }, headers: {} }),
-      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'missing Authorization: Bearer <token> header')],
-    ['bad token', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' } }, headers: { authorization: 'Bearer not.a.jwt' } }),
-      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'access token is not valid')],
-    ['token signed with another secret', () => ({ method: 'GET', url: '/threds', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4Iiwicm9sZXMiOltdLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMDAwMDAwMH0.c2lnbmF0dXJl' } }),
-      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'access token is not valid')],
-    ['expired token', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' } }, headers: { authorization: expired() } }),
-      err(401, 'THREDS_ERR_TOKEN_EXPIRED', 'Unauthorized', 'access token has expired')],
-    ['missing type', () => ({ method: 'POST', url: '/events', payload: { source: { id: 's' } } }),
-      err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /type is required', [{ path: '/type', reason: 'is required' }])],
-    ['missing source.id', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: {} } }),
-      err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /source/id is required', [{ path: '/source/id', reason: 'is required' }])],
-    ['wrong types', () => ({ method: 'POST', url: '/events', payload: { type: 5, source: { id: 's' }, time: 'now' } }),
+  const rows: [
+    string,
+    () => {
+      method: 'GET' | 'POST' | 'PUT';
+      url: string;
+      payload?: unknown;
+      headers?: Record<string, string>;
+      raw?: string;
+    },
+    ReturnType<typeof err>,
+  ][] = [
+    [
+      'no token',
+      () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' } }, headers: {} }),
+      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'missing Authorization: Bearer <token> header'),
+    ],
+    [
+      'bad token',
+      () => ({
+        method: 'POST',
+        url: '/events',
+        payload: { type: 'x', source: { id: 's' } },
+        headers: { authorization: 'Bearer not.a.jwt' },
+      }),
+      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'access token is not valid'),
+    ],
+    [
+      'token signed with another secret',
+      () => ({
+        method: 'GET',
+        url: '/threds',
+        headers: {
+          authorization:
+            'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4Iiwicm9sZXMiOltdLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMDAwMDAwMH0.c2lnbmF0dXJl',
+        },
+      }),
+      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'access token is not valid'),
+    ],
+    [
+      'expired token',
+      () => ({
+        method: 'POST',
+        url: '/events',
+        payload: { type: 'x', source: { id: 's' } },
+        headers: { authorization: expired() },
+      }),
+      err(401, 'THREDS_ERR_TOKEN_EXPIRED', 'Unauthorized', 'access token has expired'),
+    ],
+    [
+      'missing type',
+      () => ({ method: 'POST', url: '/events', payload: { source: { id: 's' } } }),
+      err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /type is required', [
+        { path: '/type', reason: 'is required' },
+      ]),
+    ],
+    [
+      'missing source.id',
+      () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: {} } }),
+      err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /source/id is required', [
+        { path: '/source/id', reason: 'is required' },
+      ]),
+    ],
+    [
+      'wrong types',
+      () => ({ method: 'POST', url: '/events', payload: { type: 5, source: { id: 's' }, time: 'now' } }),
       err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /type must be string; /time must be number', [
         { path: '/type', reason: 'must be string' },
         { path: '/time', reason: 'must be number' },
-      ])],
-    ['id outside the charset', () => ({ method: 'POST', url: '/events', payload: { id: 'a b', type: 'x', source: { id: 's' } } }),
-      err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /id must match pattern "^[A-Za-z0-9._:-]{1,128}$"', [
-        { path: '/id', reason: 'must match pattern "^[A-Za-z0-9._:-]{1,128}$"' },
-      ])],
-    ['invalid JSON', () => ({ method: 'POST', url: '/events', raw: '{"type": ' }),
-      err(400, 'THREDS_ERR_INVALID_JSON', 'Bad Request', 'body is not valid JSON')],
-    ['empty batch', () => ({ method: 'POST', url: '/events', payload: { events: [] } }),
+      ]),
+    ],
+    [
+      'id outside the charset',
+      () => ({ method: 'POST', url: '/events', payload: { id: 'a b', type: 'x', source: { id: 's' } } }),
+      err(
+        400,
+        'THREDS_ERR_VALIDATION',
+        'Bad Request',
+        'invalid body: /id must match pattern "^[A-Za-z0-9._:-]{1,128}$"',
+        [{ path: '/id', reason: 'must match pattern "^[A-Za-z0-9._:-]{1,128}$"' }],
+      ),
+    ],
+    [
+      'invalid JSON',
+      () => ({ method: 'POST', url: '/events', raw: '{"type": ' }),
+      err(400, 'THREDS_ERR_INVALID_JSON', 'Bad Request', 'body is not valid JSON'),
+    ],
+    [
+      'empty batch',
+      () => ({ method: 'POST', url: '/events', payload: { events: [] } }),
       err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid body: /events must not have fewer than 1 items', [
         { path: '/events', reason: 'must not have fewer than 1 items' },
-      ])],
-    ['oversize body', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' }, data: { description: 'x'.repeat(256 * 1024) } } }),
-      err(413, 'THREDS_ERR_PAYLOAD_TOO_LARGE', 'Payload Too Large', 'request body is larger than the limit')],
-    ['unknown thred', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' }, thredId: 'no_such_thred' } }),
-      err(404, 'THREDS_ERR_THRED_NOT_FOUND', 'Not Found', 'thred no_such_thred does not exist')],
-    ['ended thred', () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' }, thredId: ended } }),
-      err(409, 'THREDS_ERR_THRED_ENDED', 'Conflict', `thred ${ended} has ended`)],
-    ['terminate an ended thred', () => ({ method: 'POST', url: `/threds/${ended}/terminate`, payload: {}, headers: admin }),
-      err(409, 'THREDS_ERR_THRED_ENDED', 'Conflict', `thred ${ended} has ended`)],
-    ['non-admin on an admin route', () => ({ method: 'GET', url: '/patterns' }),
-      err(403, 'THREDS_ERR_FORBIDDEN', 'Forbidden', 'role admin required (sensor0 lacks it)')],
-    ['non-admin terminating', () => ({ method: 'POST', url: `/threds/${ended}/terminate`, payload: {} }),
-      err(403, 'THREDS_ERR_FORBIDDEN', 'Forbidden', 'role admin required (sensor0 lacks it)')],
-    ['unknown route', () => ({ method: 'GET', url: '/nowhere?x=1' }),
-      err(404, 'THREDS_ERR_NOT_FOUND', 'Not Found', 'route GET /nowhere not found')],
-    ['bad list query', () => ({ method: 'GET', url: '/threds?limit=0&status=sleeping', headers: admin }),
-      err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid querystring: /status must be one of "active", "finished", "terminated"; /limit must be >= 1', [
-        { path: '/status', reason: 'must be one of "active", "finished", "terminated"' },
-        { path: '/limit', reason: 'must be >= 1' },
-      ])],
-    ['invalid pattern', () => ({ method: 'PUT', url: '/patterns/broken', payload: { name: 'Broken', reactions: [{ name: 'a', condition: { type: 'filter', xpr: '(' } }] }, headers: admin }),
-      err(400, 'THREDS_ERR_PATTERN_INVALID', 'Bad Request', '', [])],
-    ['internal delivery without the internal token', () => ({ method: 'POST', url: '/internal/deliver', payload: { deliveries: [] }, headers: admin }),
-      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'internal endpoint: missing or wrong internal token')],
+      ]),
+    ],
+    [
+      'oversize body',
+      () => ({
+        method: 'POST',
+        url: '/events',
+        payload: { type: 'x', source: { id: 's' }, data: { description: 'x'.repeat(256 * 1024) } },
+      }),
+      err(413, 'THREDS_ERR_PAYLOAD_TOO_LARGE', 'Payload Too Large', 'request body is larger than the limit'),
+    ],
+    [
+      'unknown thred',
+      () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' }, thredId: 'no_such_thred' } }),
+      err(404, 'THREDS_ERR_THRED_NOT_FOUND', 'Not Found', 'thred no_such_thred does not exist'),
+    ],
+    [
+      'ended thred',
+      () => ({ method: 'POST', url: '/events', payload: { type: 'x', source: { id: 's' }, thredId: ended } }),
+      err(409, 'THREDS_ERR_THRED_ENDED', 'Conflict', `thred ${ended} has ended`),
+    ],
+    [
+      'terminate an ended thred',
+      () => ({ method: 'POST', url: `/threds/${ended}/terminate`, payload: {}, headers: admin }),
+      err(409, 'THREDS_ERR_THRED_ENDED', 'Conflict', `thred ${ended} has ended`),
+    ],
+    [
+      'non-admin on an admin route',
+      () => ({ method: 'GET', url: '/patterns' }),
+      err(403, 'THREDS_ERR_FORBIDDEN', 'Forbidden', 'role admin required (sensor0 lacks it)'),
+    ],
+    [
+      'non-admin terminating',
+      () => ({ method: 'POST', url: `/threds/${ended}/terminate`, payload: {} }),
+      err(403, 'THREDS_ERR_FORBIDDEN', 'Forbidden', 'role admin required (sensor0 lacks it)'),
+    ],
+    [
+      'unknown route',
+      () => ({ method: 'GET', url: '/nowhere?x=1' }),
+      err(404, 'THREDS_ERR_NOT_FOUND', 'Not Found', 'route GET /nowhere not found'),
+    ],
+    [
+      'bad list query',
+      () => ({ method: 'GET', url: '/threds?limit=0&status=sleeping', headers: admin }),
+      err(
+        400,
+        'THREDS_ERR_VALIDATION',
+        'Bad Request',
+        'invalid querystring: /status must be one of "active", "finished", "terminated"; /limit must be >= 1',
+        [
+          { path: '/status', reason: 'must be one of "active", "finished", "terminated"' },
+          { path: '/limit', reason: 'must be >= 1' },
+        ],
+      ),
+    ],
+    [
+      'invalid pattern',
+      () => ({
+        method: 'PUT',
+        url: '/patterns/broken',
+        payload: { name: 'Broken', reactions: [{ name: 'a', condition: { type: 'filter', xpr: '(' } }] },
+        headers: admin,
+      }),
+      err(400, 'THREDS_ERR_PATTERN_INVALID', 'Bad Request', '', []),
+    ],
+    [
+      'internal delivery without the internal token',
+      () => ({ method: 'POST', url: '/internal/deliver', payload: { deliveries: [] }, headers: admin }),
+      err(401, 'THREDS_ERR_UNAUTHORIZED', 'Unauthorized', 'internal endpoint: missing or wrong internal token'),
+    ],
   ];
 
   it.each(rows)('%s', async (name, req, expected) => {
@@ -281,22 +429,43 @@ describe('exact error bodies', () => {
     const body = res.json();
     expect(res.statusCode).toBe(expected.statusCode);
     if (name === 'invalid pattern') {
-      expect(body).toEqual({ ...expected, message: expect.stringMatching(/^invalid pattern: \/reactions\/0\/condition\/xpr /), details: [
-        { path: '/reactions/0/condition/xpr', reason: expect.any(String) },
-      ] });
+      expect(body).toEqual({
+        ...expected,
+        message: expect.stringMatching(/^invalid pattern: \/reactions\/0\/condition\/xpr /),
+        details: [{ path: '/reactions/0/condition/xpr', reason: expect.any(String) }],
+      });
     } else {
       expect(body).toEqual(expected);
     }
   });
 
   it('a batch reports each event on its own: one bad event does not fail the others', async () => {
-    const res = await post('/events', { events: [{ id: 'b-ok', type: 'gw.nomatch', source: { id: 's' } }, { id: 'b-bad', source: { id: 's' } }, { type: 'x', source: { id: 's' }, thredId: 'no_such_thred' }] });
+    const res = await post('/events', {
+      events: [
+        { id: 'b-ok', type: 'gw.nomatch', source: { id: 's' } },
+        { id: 'b-bad', source: { id: 's' } },
+        { type: 'x', source: { id: 's' }, thredId: 'no_such_thred' },
+      ],
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({
       results: [
         { eventId: 'b-ok', thredIds: [], started: [], refused: [] },
-        { eventId: 'b-bad', thredIds: [], started: [], refused: [], error: err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid event: /type is required', [{ path: '/type', reason: 'is required' }]) },
-        { thredIds: [], started: [], refused: [], error: err(404, 'THREDS_ERR_THRED_NOT_FOUND', 'Not Found', 'thred no_such_thred does not exist') },
+        {
+          eventId: 'b-bad',
+          thredIds: [],
+          started: [],
+          refused: [],
+          error: err(400, 'THREDS_ERR_VALIDATION', 'Bad Request', 'invalid event: /type is required', [
+            { path: '/type', reason: 'is required' },
+          ]),
+        },
+        {
+          thredIds: [],
+          started: [],
+          refused: [],
+          error: err(404, 'THREDS_ERR_THRED_NOT_FOUND', 'Not Found', 'thred no_such_thred does not exist'),
+        },
       ],
     });
   });
@@ -304,12 +473,24 @@ describe('exact error bodies', () => {
   it('429 per principal once the rate limit is spent (another principal is unaffected)', async () => {
     const limited = await g.gateway({ limits: { ratePerMinute: 2 } }, false);
     const send = (who: string) =>
-      limited.app.inject({ method: 'POST', url: '/events', payload: { type: 'gw.nomatch', source: { id: who } }, headers: g.bearer(who) });
+      limited.app.inject({
+        method: 'POST',
+        url: '/events',
+        payload: { type: 'gw.nomatch', source: { id: who } },
+        headers: g.bearer(who),
+      });
     expect((await send('rl-a')).statusCode).toBe(202);
     expect((await send('rl-a')).statusCode).toBe(202);
     const third = await send('rl-a');
     expect(third.statusCode).toBe(429);
-    expect(third.json()).toEqual(err(429, 'THREDS_ERR_RATE_LIMITED', 'Too Many Requests', expect.stringMatching(/^rate limit exceeded: 2 requests per minute; retry in /) as unknown as string));
+    expect(third.json()).toEqual(
+      err(
+        429,
+        'THREDS_ERR_RATE_LIMITED',
+        'Too Many Requests',
+        expect.stringMatching(/^rate limit exceeded: 2 requests per minute; retry in /) as unknown as string,
+      ),
+    );
     expect((await send('rl-b')).statusCode).toBe(202);
   });
 
@@ -317,12 +498,30 @@ describe('exact error bodies', () => {
     const dead = new MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 300 });
     const store = createStore(dead.db('nowhere'));
     const { createRouter } = await import('../../gateway/routing');
-    const down = await g.gateway({ store, router: createRouter({ client: g.e.s.client, store, settings: g.e.settings }) }, false);
-    const res = await down.app.inject({ method: 'POST', url: '/events', payload: { id: 'retry-me', type: 'x', source: { id: 's' } }, headers: sensor });
-    expect(res.json()).toEqual(err(503, 'THREDS_ERR_UNAVAILABLE', 'Service Unavailable', 'Temporal or the store is unavailable; retry with the same event id'));
+    const down = await g.gateway(
+      { store, router: createRouter({ client: g.e.s.client, store, settings: g.e.settings }) },
+      false,
+    );
+    const res = await down.app.inject({
+      method: 'POST',
+      url: '/events',
+      payload: { id: 'retry-me', type: 'x', source: { id: 's' } },
+      headers: sensor,
+    });
+    expect(res.json()).toEqual(
+      err(
+        503,
+        'THREDS_ERR_UNAVAILABLE',
+        'Service Unavailable',
+        'Temporal or the store is unavailable; retry with the same event id',
+      ),
+    );
     const ready = await down.app.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toMatchObject({ code: 'THREDS_ERR_NOT_READY', details: [{ path: '/store', reason: expect.any(String) }] });
+    expect(ready.json()).toMatchObject({
+      code: 'THREDS_ERR_NOT_READY',
+      details: [{ path: '/store', reason: expect.any(String) }],
+    });
     await dead.close();
   });
 
@@ -333,11 +532,27 @@ describe('exact error bodies', () => {
     const router = createRouter({ client, store: g.e.store, settings: g.e.settings });
     const down = await g.gateway({ client, router, limits: { routeTimeoutMs: 1000 } }, false);
     const started = Date.now();
-    const res = await down.app.inject({ method: 'POST', url: '/events', payload: { id: 'retry-me-too', type: 'x', source: { id: 's' }, thredId: 'some_thred' }, headers: sensor });
-    expect(res.json()).toEqual(err(503, 'THREDS_ERR_UNAVAILABLE', 'Service Unavailable', 'Temporal or the store is unavailable; retry with the same event id'));
+    const res = await down.app.inject({
+      method: 'POST',
+      url: '/events',
+      payload: { id: 'retry-me-too', type: 'x', source: { id: 's' }, thredId: 'some_thred' },
+      headers: sensor,
+    });
+    expect(res.json()).toEqual(
+      err(
+        503,
+        'THREDS_ERR_UNAVAILABLE',
+        'Service Unavailable',
+        'Temporal or the store is unavailable; retry with the same event id',
+      ),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     const ready = await down.app.inject({ method: 'GET', url: '/ready' });
-    expect(ready.json()).toMatchObject({ statusCode: 503, code: 'THREDS_ERR_NOT_READY', details: [{ path: '/temporal' }] });
+    expect(ready.json()).toMatchObject({
+      statusCode: 503,
+      code: 'THREDS_ERR_NOT_READY',
+      details: [{ path: '/temporal' }],
+    });
   });
 });
 
@@ -346,7 +561,12 @@ describe('WebSocket frames', () => {
     const { ws } = await WsClient.connect(gw.url, g.token('participant9'));
     const error = () => ws.next((f) => f.type === 'error', 'an error frame');
     ws.send('{not json');
-    expect(await error()).toEqual({ type: 'error', code: 'THREDS_ERR_INVALID_JSON', message: 'frame is not valid JSON', details: [] });
+    expect(await error()).toEqual({
+      type: 'error',
+      code: 'THREDS_ERR_INVALID_JSON',
+      message: 'frame is not valid JSON',
+      details: [],
+    });
     ws.send({ type: 'shout' });
     expect(await error()).toEqual({
       type: 'error',
@@ -355,7 +575,10 @@ describe('WebSocket frames', () => {
       details: [{ path: '/type', reason: 'must be one of "event", "refresh", "ping"' }],
     });
     ws.send([1, 2]);
-    expect(await error()).toMatchObject({ code: 'THREDS_ERR_BAD_FRAME', details: [{ path: '/type', reason: 'is required' }] });
+    expect(await error()).toMatchObject({
+      code: 'THREDS_ERR_BAD_FRAME',
+      details: [{ path: '/type', reason: 'is required' }],
+    });
     ws.send({ type: 'event', event: { id: 'ws-bad', source: { id: 'x' } } });
     expect(await error()).toEqual({
       type: 'error',
@@ -365,14 +588,29 @@ describe('WebSocket frames', () => {
       details: [{ path: '/type', reason: 'is required' }],
     });
     ws.send({ type: 'event', event: { id: 'ws-404', type: 'x', source: { id: 'x' }, thredId: 'no_such_thred' } });
-    expect(await error()).toEqual({ type: 'error', re: 'ws-404', code: 'THREDS_ERR_THRED_NOT_FOUND', message: 'thred no_such_thred does not exist', details: [] });
+    expect(await error()).toEqual({
+      type: 'error',
+      re: 'ws-404',
+      code: 'THREDS_ERR_THRED_NOT_FOUND',
+      message: 'thred no_such_thred does not exist',
+      details: [],
+    });
     ws.send({ type: 'event' });
-    expect(await error()).toMatchObject({ code: 'THREDS_ERR_VALIDATION', details: [{ path: '/event', reason: 'is required and must be an object' }] });
+    expect(await error()).toMatchObject({
+      code: 'THREDS_ERR_VALIDATION',
+      details: [{ path: '/event', reason: 'is required and must be an object' }],
+    });
     ws.send({ type: 'ping' });
     expect(await ws.next((f) => f.type === 'pong')).toEqual({ type: 'pong' });
     ws.send({ type: 'event', event: { type: 'gw.nomatch', source: { id: 'x' } } });
     const ack = await ws.next((f) => f.type === 'ack');
-    expect(ack).toEqual({ type: 'ack', eventId: expect.stringMatching(/^evt_/), thredIds: [], started: [], refused: [] });
+    expect(ack).toEqual({
+      type: 'ack',
+      eventId: expect.stringMatching(/^evt_/),
+      thredIds: [],
+      started: [],
+      refused: [],
+    });
     ws.close();
   });
 
@@ -380,7 +618,12 @@ describe('WebSocket frames', () => {
     const bad = new WsClient(gw.url);
     await bad.opened();
     bad.send({ type: 'hello', token: 'nope' });
-    expect(await bad.next()).toEqual({ type: 'error', code: 'THREDS_ERR_UNAUTHORIZED', message: 'access token is not valid', details: [] });
+    expect(await bad.next()).toEqual({
+      type: 'error',
+      code: 'THREDS_ERR_UNAUTHORIZED',
+      message: 'access token is not valid',
+      details: [],
+    });
     expect((await bad.closed).code).toBe(4401);
 
     const expired = new WsClient(gw.url);
@@ -392,7 +635,10 @@ describe('WebSocket frames', () => {
     const early = new WsClient(gw.url);
     await early.opened();
     early.send({ type: 'event', event: {} });
-    expect(await early.next()).toMatchObject({ code: 'THREDS_ERR_UNAUTHORIZED', message: 'the first frame must be hello, got "event"' });
+    expect(await early.next()).toMatchObject({
+      code: 'THREDS_ERR_UNAUTHORIZED',
+      message: 'the first frame must be hello, got "event"',
+    });
     expect((await early.closed).code).toBe(4401);
 
     const quick = await g.gateway({ limits: { helloTimeoutMs: 200 } });
@@ -404,20 +650,55 @@ describe('WebSocket frames', () => {
 
 describe('admin and ops routes', () => {
   it('stores, lists, validates, simulates and deletes patterns', async () => {
-    const echo = { name: 'Gw Echo', reactions: [{ name: 'only', condition: { type: 'filter', xpr: "$event.type = 'gw.echo'", transform: { eventDataTemplate: { title: 'echo' } }, publish: { to: '$thred' } } }] };
+    const echo = {
+      name: 'Gw Echo',
+      reactions: [
+        {
+          name: 'only',
+          condition: {
+            type: 'filter',
+            xpr: "$event.type = 'gw.echo'",
+            transform: { eventDataTemplate: { title: 'echo' } },
+            publish: { to: '$thred' },
+          },
+        },
+      ],
+    };
     const put = await gw.app.inject({ method: 'PUT', url: '/patterns/gw_echo', payload: echo, headers: admin });
     expect(put.statusCode).toBe(200);
     expect(put.json().pattern).toMatchObject({ id: 'gw_echo', name: 'Gw Echo' });
     expect((await get('/patterns/gw_echo')).json()).toMatchObject({ id: 'gw_echo' });
-    expect((await get('/patterns')).json().patterns.map((p: { id: string }) => p.id)).toEqual(expect.arrayContaining(['gw_advice', 'gw_echo', 'gw_hold']));
-    const invalid = await post('/patterns/validate', { name: 'X', reactions: [{ name: 'a', condition: { type: 'filter', xpr: 'true', transition: { name: 'nowhere' } } }] }, admin);
+    expect((await get('/patterns')).json().patterns.map((p: { id: string }) => p.id)).toEqual(
+      expect.arrayContaining(['gw_advice', 'gw_echo', 'gw_hold']),
+    );
+    const invalid = await post(
+      '/patterns/validate',
+      {
+        name: 'X',
+        reactions: [{ name: 'a', condition: { type: 'filter', xpr: 'true', transition: { name: 'nowhere' } } }],
+      },
+      admin,
+    );
     expect(invalid.statusCode).toBe(200);
-    expect(invalid.json()).toMatchObject({ valid: false, errors: [{ path: '/reactions/0/condition/transition/name', reason: expect.any(String) }] });
-    const sim = await post('/patterns/simulate', { patternId: 'gw_echo', events: [{ id: 's1', type: 'gw.echo', source: { id: 'p1' } }] }, admin);
+    expect(invalid.json()).toMatchObject({
+      valid: false,
+      errors: [{ path: '/reactions/0/condition/transition/name', reason: expect.any(String) }],
+    });
+    const sim = await post(
+      '/patterns/simulate',
+      { patternId: 'gw_echo', events: [{ id: 's1', type: 'gw.echo', source: { id: 'p1' } }] },
+      admin,
+    );
     expect(sim.statusCode).toBe(200);
     expect(sim.json()).toMatchObject({ valid: true, thredId: 'gw_echo_s1', steps: [{ started: true, matched: true }] });
-    expect((await gw.app.inject({ method: 'DELETE', url: '/patterns/gw_echo', headers: admin })).json()).toEqual({ id: 'gw_echo', deleted: true });
-    expect((await get('/patterns/gw_echo')).json()).toMatchObject({ statusCode: 404, code: 'THREDS_ERR_PATTERN_NOT_FOUND' });
+    expect((await gw.app.inject({ method: 'DELETE', url: '/patterns/gw_echo', headers: admin })).json()).toEqual({
+      id: 'gw_echo',
+      deleted: true,
+    });
+    expect((await get('/patterns/gw_echo')).json()).toMatchObject({
+      statusCode: 404,
+      code: 'THREDS_ERR_PATTERN_NOT_FOUND',
+    });
   });
 
   it('forces a transition, and resets a thred to its last workflow task', async () => {
@@ -437,7 +718,11 @@ describe('admin and ops routes', () => {
     expect(reset.statusCode).toBe(200);
     expect(reset.json()).toEqual({ thredId, runId: expect.any(String), resetEventId: expect.any(Number) });
     const wrong = await post(`/threds/${thredId}/reset`, { to: 1 }, admin);
-    expect(wrong.json()).toMatchObject({ statusCode: 400, code: 'THREDS_ERR_RESET_TARGET', details: [{ path: '/to' }] });
+    expect(wrong.json()).toMatchObject({
+      statusCode: 400,
+      code: 'THREDS_ERR_RESET_TARGET',
+      details: [{ path: '/to' }],
+    });
     expect((await post('/threds/no_such_thred/reset', { to: 'first-workflow-task' }, admin)).statusCode).toBe(404);
   });
 
@@ -468,8 +753,16 @@ describe('admin and ops routes', () => {
     expect(taken.json().results[0].thredIds).toEqual([thredId]);
     expect((await revived.describe()).status.name).toBe('RUNNING');
 
-    const bad = await post(`/threds/${thredId}/reset`, { to: 'last-workflow-task', reapplyExclude: ['everything'] }, admin);
-    expect(bad.json()).toMatchObject({ statusCode: 400, code: 'THREDS_ERR_VALIDATION', details: [{ path: expect.stringMatching(/^\/reapplyExclude\/0/) }] });
+    const bad = await post(
+      `/threds/${thredId}/reset`,
+      { to: 'last-workflow-task', reapplyExclude: ['everything'] },
+      admin,
+    );
+    expect(bad.json()).toMatchObject({
+      statusCode: 400,
+      code: 'THREDS_ERR_VALIDATION',
+      details: [{ path: expect.stringMatching(/^\/reapplyExclude\/0/) }],
+    });
   });
 
   it('health, readiness, metrics, dead letters and the OpenAPI document', async () => {
@@ -484,7 +777,17 @@ describe('admin and ops routes', () => {
     expect((await get('/dead-letters')).json()).toEqual({ deadLetters: [] });
     const doc = (await get('/docs/json', {})).json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/events', '/login', '/refresh', '/threds/{id}', '/patterns/{id}', '/threds/{id}/reset', '/ws']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/events',
+        '/login',
+        '/refresh',
+        '/threds/{id}',
+        '/patterns/{id}',
+        '/threds/{id}/reset',
+        '/ws',
+      ]),
+    );
     expect((await get('/docs', {})).statusCode).toBeLessThan(400);
   });
 });

@@ -36,7 +36,10 @@ describe('instance limits', () => {
     expect(await b.admit('iv', 'iv_2', spaced, 11_000)).toEqual({ ok: true, already: false });
     // A hint that lags behind the chain (written late by a slower process) is walked past.
     await s.db.collection('pattern_last_start').replaceOne({ _id: 'iv' as never }, { lastStartAt: 10_000, n: 1 });
-    expect(await a.admit('iv', 'iv_3', spaced, 11_800)).toMatchObject({ ok: false, reason: expect.stringContaining('800 ms ago') });
+    expect(await a.admit('iv', 'iv_3', spaced, 11_800)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('800 ms ago'),
+    });
     expect(await a.admit('iv', 'iv_3', spaced, 12_000)).toEqual({ ok: true, already: false });
     expect(await s.db.collection('pattern_starts').countDocuments({ patternId: 'iv' })).toBe(3);
   });

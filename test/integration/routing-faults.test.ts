@@ -33,7 +33,9 @@ const listener = {
       condition: {
         type: 'filter',
         xpr: "$event.type = 'rf.hear'",
-        onTrue: { xpr: "($setLocal('heard', ($local('heard') ? $local('heard') : 0) + 1); $setLocal('last', $valueNamed('i')))" },
+        onTrue: {
+          xpr: "($setLocal('heard', ($local('heard') ? $local('heard') : 0) + 1); $setLocal('last', $valueNamed('i')))",
+        },
         transition: { name: '$noTransition' },
       },
     },
@@ -158,7 +160,9 @@ describe('expression errors in start tests', () => {
       {
         patternId: 'rf_fragile',
         code: 5000,
-        reason: expect.stringMatching(/^pattern rf_fragile: reaction 'probe', expression ".*\$number\(\$event\.data\.title\).*": /),
+        reason: expect.stringMatching(
+          /^pattern rf_fragile: reaction 'probe', expression ".*\$number\(\$event\.data\.title\).*": /,
+        ),
       },
     ]);
 
@@ -192,11 +196,19 @@ describe('expression errors in start tests', () => {
 describe('offers of unbound events to running threds', () => {
   let listenerId: string;
   let heard = 0;
-  const hear = (i: number) => ({ id: eventId('hear'), type: 'rf.hear', source: { id: 'x' }, data: { content: { values: { i } } } });
+  const hear = (i: number) => ({
+    id: eventId('hear'),
+    type: 'rf.hear',
+    source: { id: 'x' },
+    data: { content: { values: { i } } },
+  });
 
   beforeAll(async () => {
     listenerId = (await accepted({ id: eventId('open'), type: 'rf.open', source: { id: 'x' } })).started[0]!;
-    await waitFor(async () => (await g.e.store.threds.acceptingUnbound()).includes(listenerId), 'the listener in the index');
+    await waitFor(
+      async () => (await g.e.store.threds.acceptingUnbound()).includes(listenerId),
+      'the listener in the index',
+    );
   });
 
   it('skips a thred that is gone, logging and counting it, and still delivers to the others', async () => {
@@ -231,7 +243,10 @@ describe('offers of unbound events to running threds', () => {
 
   it('answers 503 when Temporal is unreachable for the offer; the retry by id delivers it once', async () => {
     const down = new ServiceError('Workflow Update failed', {
-      cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14, details: 'No connection established' }),
+      cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+        code: 14,
+        details: 'No connection established',
+      }),
     });
     const flaky = await g.gateway({ router: routerWith(failingOffers(g.e.s.client, [down])) }, false);
     const ev = hear(3);

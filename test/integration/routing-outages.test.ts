@@ -72,7 +72,12 @@ beforeAll(async () => {
   // The gateway's store as production opens it (store/index.ts openStore), on the engine's database.
   gwMongo = await MongoClient.connect(mongoUrl, STORE_CLIENT_OPTIONS);
   gwStore = createStore(gwMongo.db(g.e.s.dbName));
-  const router = createRouter({ client: g.e.s.client, store: gwStore, settings: g.e.settings, taskQueue: g.e.s.taskQueue });
+  const router = createRouter({
+    client: g.e.s.client,
+    store: gwStore,
+    settings: g.e.settings,
+    taskQueue: g.e.s.taskQueue,
+  });
   gw = await g.gateway({ store: gwStore, router, limits: { routeTimeoutMs: ROUTE_TIMEOUT_MS } }, false);
   sensor = g.bearer('ro_sensor');
 }, 180_000);
@@ -95,7 +100,8 @@ const count = (i: number, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const post = (payload: unknown) => gw.app.inject({ method: 'POST', url: '/events', payload: payload as object, headers: sensor });
+const post = (payload: unknown) =>
+  gw.app.inject({ method: 'POST', url: '/events', payload: payload as object, headers: sensor });
 
 async function startCounter(): Promise<string> {
   const res = await post(count(0));
@@ -180,7 +186,11 @@ describe('Temporal restart', () => {
       expect(d.ms).toBeLessThan(ROUTE_TIMEOUT_MS + MARGIN_MS);
     }
     const ready = await gw.app.inject({ method: 'GET', url: '/ready' });
-    expect(ready.json()).toMatchObject({ statusCode: 503, code: 'THREDS_ERR_NOT_READY', details: [{ path: '/temporal' }] });
+    expect(ready.json()).toMatchObject({
+      statusCode: 503,
+      code: 'THREDS_ERR_NOT_READY',
+      details: [{ path: '/temporal' }],
+    });
 
     // An outage long enough for gRPC's default reconnect back-off to have grown to several seconds.
     await new Promise((r) => setTimeout(r, Math.max(0, 15_000 - (Date.now() - downAt))));

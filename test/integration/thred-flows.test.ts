@@ -33,7 +33,11 @@ const chain = {
     },
     {
       name: 'c',
-      condition: { type: 'filter', xpr: "$event.type = 'test.replay'", transition: { name: 'd', input: 'local', localName: 'first' } },
+      condition: {
+        type: 'filter',
+        xpr: "$event.type = 'test.replay'",
+        transition: { name: 'd', input: 'local', localName: 'first' },
+      },
     },
     {
       name: 'd',
@@ -84,7 +88,10 @@ const parent = {
         transition: { name: 'p2' },
       },
     },
-    { name: 'p2', condition: { type: 'filter', xpr: "$event.type = 'test.parent.end'", transition: { name: '$terminate' } } },
+    {
+      name: 'p2',
+      condition: { type: 'filter', xpr: "$event.type = 'test.parent.end'", transition: { name: '$terminate' } },
+    },
   ],
 };
 /** Each spawner thred spawns one `only_kid` child, of a pattern that allows one active thred at a time. */
@@ -101,7 +108,10 @@ const spawner = {
         transition: { name: 'sp2' },
       },
     },
-    { name: 'sp2', condition: { type: 'filter', xpr: "$event.type = 'test.spawner.end'", transition: { name: '$terminate' } } },
+    {
+      name: 'sp2',
+      condition: { type: 'filter', xpr: "$event.type = 'test.spawner.end'", transition: { name: '$terminate' } },
+    },
   ],
 };
 const onlyKid = {
@@ -179,7 +189,10 @@ describe('thred flows', () => {
       'c->d',
       'd->null',
     ]);
-    const msg = await waitFor(async () => (await e.store.outbox.since('person1', 0)).find((m) => m.message.event.thredId === thredId), 'chain done message');
+    const msg = await waitFor(
+      async () => (await e.store.outbox.since('person1', 0)).find((m) => m.message.event.thredId === thredId),
+      'chain done message',
+    );
     expect(msg.message.event.data?.title).toBe('chain done');
   });
 
@@ -239,9 +252,14 @@ describe('thred flows', () => {
 
     // A second spawn while the only slot is held is refused: no child, and the parent's log says why.
     const second = await spawnerThred('person6');
-    await waitFor(async () => (await e.snapshot(second.id)).state.childThredIds.length === 0, 'the refused child dropped');
+    await waitFor(
+      async () => (await e.snapshot(second.id)).state.childThredIds.length === 0,
+      'the refused child dropped',
+    );
     const log = await e.store.thredLog.forThred(second.id);
-    expect(log.find((r) => r.kind === 'refused')?.detail).toMatch(/only_kid already has 1 active threds \(maxInstances 1\)/);
+    expect(log.find((r) => r.kind === 'refused')?.detail).toMatch(
+      /only_kid already has 1 active threds \(maxInstances 1\)/,
+    );
     expect(await e.store.instances.active('only_kid')).toBe(1);
 
     // The slot comes back when the first child ends with its parent; the next spawn is admitted.

@@ -30,7 +30,9 @@ const askAgent = {
       condition: {
         type: 'filter',
         xpr: "$isResponseFor('lookup')",
-        transform: { eventDataTemplate: { title: 'answer', content: { values: { a: "$xpr($valueNamed('answer'))" } } } },
+        transform: {
+          eventDataTemplate: { title: 'answer', content: { values: { a: "$xpr($valueNamed('answer'))" } } },
+        },
         publish: { to: "$xpr($local('asker'))" },
       },
     },
@@ -43,7 +45,11 @@ const expiring = {
     {
       name: 'waiting',
       expiry: { interval: 1500, transition: { name: 'timed_out' } },
-      condition: { type: 'filter', xpr: "$event.type = 'test.expiring' or $event.type = 'test.never'", transition: { name: '$noTransition' } },
+      condition: {
+        type: 'filter',
+        xpr: "$event.type = 'test.expiring' or $event.type = 'test.never'",
+        transition: { name: '$noTransition' },
+      },
     },
     {
       name: 'timed_out',
@@ -71,13 +77,21 @@ const counter = {
 const spaced = {
   name: 'Spaced',
   instanceInterval: 60_000,
-  reactions: [{ name: 'wait', condition: { type: 'filter', xpr: "$event.type = 'test.spaced'", transition: { name: '$noTransition' } } }],
+  reactions: [
+    {
+      name: 'wait',
+      condition: { type: 'filter', xpr: "$event.type = 'test.spaced'", transition: { name: '$noTransition' } },
+    },
+  ],
 };
 const limited = {
   name: 'Limited',
   maxInstances: 1,
   reactions: [
-    { name: 'hold', condition: { type: 'filter', xpr: "$event.type = 'test.limited'", transition: { name: '$noTransition' } } },
+    {
+      name: 'hold',
+      condition: { type: 'filter', xpr: "$event.type = 'test.limited'", transition: { name: '$noTransition' } },
+    },
   ],
 };
 
@@ -115,7 +129,13 @@ beforeAll(async () => {
             source: { id: 'lookup-node' },
             re: message.event.id,
             thredId: message.event.thredId!,
-            data: { content: { values: { answer: `answer to ${String(message.event.data?.content?.values && (message.event.data.content.values as Record<string, unknown>).q)}` } } },
+            data: {
+              content: {
+                values: {
+                  answer: `answer to ${String(message.event.data?.content?.values && (message.event.data.content.values as Record<string, unknown>).q)}`,
+                },
+              },
+            },
           };
         },
       },
@@ -176,10 +196,14 @@ describe('thred engine', () => {
     const { started } = await e.router.route(first);
     const thredId = started[0]!;
     expect((await e.snapshot(thredId)).state.reaction).toBe('waiting');
-    const after = await waitFor(async () => {
-      const snap = await e.snapshot(thredId);
-      return snap.state.reaction === 'timed_out' ? snap : undefined;
-    }, 'expiry to fire', 15_000);
+    const after = await waitFor(
+      async () => {
+        const snap = await e.snapshot(thredId);
+        return snap.state.reaction === 'timed_out' ? snap : undefined;
+      },
+      'expiry to fire',
+      15_000,
+    );
     expect(after.state.status).toBe('active');
     const log = await e.store.thredLog.forThred(thredId);
     expect(log.some((l) => l.kind === 'expired' && l.from === 'waiting' && l.to === 'timed_out')).toBe(true);
@@ -257,7 +281,9 @@ describe('thred engine', () => {
     const carried = history
       .flatMap((x) => x.workflowExecutionSignaledEventAttributes?.input?.payloads ?? [])
       .slice(1)
-      .map((p) => [JSON.parse(Buffer.from(p.data!).toString()) as { id: string } | { id: string }[]].flat().map((ev) => ev.id));
+      .map((p) =>
+        [JSON.parse(Buffer.from(p.data!).toString()) as { id: string } | { id: string }[]].flat().map((ev) => ev.id),
+      );
     expect(carried.map((ids) => ids.length)).toEqual([1, 2]);
     expect(carried.flat().sort()).toEqual(bound.map((b) => b.id).sort());
   });
@@ -278,7 +304,12 @@ describe('thred engine', () => {
   });
 
   it('refuses starts within instanceInterval of the last one, even from two gateways at once', async () => {
-    const second = createRouter({ client: e.s.client, store: createStore(e.store.db), settings: e.settings, taskQueue: e.s.taskQueue });
+    const second = createRouter({
+      client: e.s.client,
+      store: createStore(e.store.db),
+      settings: e.settings,
+      taskQueue: e.s.taskQueue,
+    });
     const results = await Promise.all(
       Array.from({ length: 4 }, (_, k) => (k % 2 ? second : e.router).route(evt('test.spaced', 'sensor8'))),
     );
@@ -286,7 +317,11 @@ describe('thred engine', () => {
     const refused = results.flatMap((r) => r.refused);
     expect(refused).toHaveLength(3);
     for (const r of refused) {
-      expect(r).toMatchObject({ patternId: 'spaced', code: 4300, reason: expect.stringMatching(/^pattern spaced started a thred \d+ ms ago \(instanceInterval 60000 ms\)$/) });
+      expect(r).toMatchObject({
+        patternId: 'spaced',
+        code: 4300,
+        reason: expect.stringMatching(/^pattern spaced started a thred \d+ ms ago \(instanceInterval 60000 ms\)$/),
+      });
     }
     const loser = results.find((r) => r.refused.length === 1)!;
     const log = await e.store.thredLog.forThred(`spaced_${loser.eventId}`);

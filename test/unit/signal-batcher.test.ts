@@ -61,7 +61,7 @@ describe('signal batcher (group commit per thred)', () => {
     expect(calls.map((c) => c.ids)).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
   });
 
-  it('sends each batch under the latest deadline of its own callers, not the first caller\'s', async () => {
+  it("sends each batch under the latest deadline of its own callers, not the first caller's", async () => {
     const seen: { ids: string[]; deadline: number | undefined; finish: () => void }[] = [];
     const b = createSignalBatcher(
       (_thredId, events, deadline) =>

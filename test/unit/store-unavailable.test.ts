@@ -15,7 +15,10 @@ const emptyResult = () => ({ insertedCount: 0 }) as never;
 
 describe('store errors → 503', () => {
   const timedOut = new MongoNetworkTimeoutError('connection 23 to 127.0.0.1:42621 timed out');
-  const cleared = new PoolClearedError({ address: '127.0.0.1:42621', serverError: new MongoNetworkError('connect ECONNREFUSED') });
+  const cleared = new PoolClearedError({
+    address: '127.0.0.1:42621',
+    serverError: new MongoNetworkError('connect ECONNREFUSED'),
+  });
 
   it.each([
     ['a network timeout inside a bulk insert', new MongoBulkWriteError(timedOut, emptyResult())],

@@ -233,7 +233,8 @@ export class Live {
     // Another call may have refreshed already; if refreshing fails, the 4401 at expiry leads to the login.
     if (exp <= expiresAt && !(await this.api.refresh())) return;
     const token = this.api.session?.accessToken;
-    if (token && this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'refresh', token }));
+    if (token && this.ws === ws && ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ type: 'refresh', token }));
   }
 
   /** Sends an event over the socket (or POST /events when offline); resolves with the ack, rejects with the error. */
