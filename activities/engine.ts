@@ -18,7 +18,7 @@ import { adminNotices } from './admin-notices';
 export interface StepBatch {
   thredId: string;
   /** `limited`: the pattern has maxInstances or instanceInterval, so an ended thred releases its slot. */
-  pattern: { id: string; name?: string; limited?: boolean };
+  pattern: { id: string; name?: string; version?: number; limited?: boolean };
   /** In the order the thred took them. */
   steps: StepRecord[];
   /** What the router's unbound index last heard from this run; absent when unknown (the index is then written). */
@@ -186,6 +186,7 @@ export function createEngineActivities(deps: EngineDeps) {
             _id: thredId,
             patternId: pattern.id,
             ...(pattern.name !== undefined && { patternName: pattern.name }),
+            ...(pattern.version !== undefined && { patternVersion: pattern.version }),
             status: s.status,
             reaction: s.reaction,
             acceptsUnbound,

@@ -56,6 +56,7 @@ export const ThredViewSchema = Type.Object({
   thredId: Type.String(),
   patternId: Type.String(),
   patternName: Type.Optional(Type.String()),
+  patternVersion: Type.Optional(Type.Integer({ description: 'the pattern version the thred runs (SPEC §15)' })),
   status: ThredStatusSchema,
   reaction: Type.Union([Type.String(), Type.Null()], { description: 'current reaction; null once ended' }),
   participants: Type.Array(Type.String()),

@@ -8,6 +8,7 @@ export function viewOfRecord(r: ThredRecord): ThredView {
     thredId: r._id,
     patternId: r.patternId,
     ...(r.patternName !== undefined && { patternName: r.patternName }),
+    ...(r.patternVersion !== undefined && { patternVersion: r.patternVersion }),
     status: r.status,
     reaction: r.reaction ?? null,
     participants: r.participants ?? [],
@@ -27,6 +28,7 @@ export function viewOfSnapshot(s: ThredSnapshot, record: ThredRecord | null): Th
     thredId: s.thredId,
     patternId: s.patternId,
     ...(record?.patternName !== undefined && { patternName: record.patternName }),
+    ...(s.patternVersion !== undefined && { patternVersion: s.patternVersion }),
     status: st.status,
     reaction: st.reaction,
     // The record also holds resolved recipients (the workflow adds them a step later): show the union.

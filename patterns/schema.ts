@@ -176,6 +176,8 @@ export const PatternSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   description: Type.Optional(Type.String()),
   meta: Type.Optional(Type.Object({ active: Type.Optional(Type.Boolean()) })),
+  /** Assigned by the pattern store on every save (SPEC §15: 1, 2, …); a value sent with a pattern is ignored. */
+  version: Type.Optional(Type.Integer({ minimum: 1 })),
   maxInstances: Type.Optional(Type.Number({ minimum: 0 })),
   instanceInterval: Type.Optional(Type.Number({ minimum: 0 })),
   broadcastAllowed: Type.Optional(Type.Boolean()),

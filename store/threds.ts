@@ -8,6 +8,8 @@ export interface ThredRecord {
   _id: string; // thredId
   patternId: string;
   patternName?: string;
+  /** The pattern version the thred runs (SPEC §15); absent for threds started before versions were stored. */
+  patternVersion?: number;
   status: ThredState['status'];
   reaction: string | null;
   /** Current reaction has allowUnboundEvents (kept in step with the workflow, so the router's index stays correct). */

@@ -87,6 +87,8 @@ export interface ThredInput {
 export interface ThredSnapshot {
   thredId: string;
   patternId: string;
+  /** The stored pattern version this thred runs (absent for an unstored or pre-version pattern). */
+  patternVersion?: number;
   state: ThredState;
   queued: number;
   inFlightAgentCalls: number;

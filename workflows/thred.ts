@@ -115,6 +115,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   const snapshot = (): ThredSnapshot => ({
     thredId,
     patternId,
+    ...(pattern.version !== undefined && { patternVersion: pattern.version }),
     state,
     queued: queue.length,
     inFlightAgentCalls: agentCallsInFlight,
@@ -320,6 +321,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
           pattern: {
             id: patternId,
             ...(pattern.name !== undefined && { name: pattern.name }),
+            ...(pattern.version !== undefined && { version: pattern.version }),
             limited: hasInstanceLimits(pattern),
           },
           steps: done.records,
