@@ -125,7 +125,8 @@ export const COMMANDS: Record<string, CommandInfo> = {
     details: OPS_HELP,
   },
   patterns: {
-    usage: 'patterns list | get <id> | put <pattern.json> [--id id] | validate <pattern.json> | versions <id>',
+    usage:
+      'patterns list | get <id> [--version N] | put <pattern.json> [--id id] | validate <pattern.json> | versions <id>',
     summary: 'pattern administration through the gateway (validate: exit 1 when invalid)',
     details: OPS_HELP,
   },

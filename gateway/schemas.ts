@@ -132,6 +132,23 @@ export const ResetResponseSchema = Type.Object({
 /** Patterns are validated by validatePattern (400 with its report), so the route only requires a JSON object. */
 export const PatternBodySchema = Type.Object({}, { additionalProperties: true, description: 'Pattern (SPEC §4)' });
 export const PatternIdParams = Type.Object({ id: PatternIdSchema });
+export const PatternVersionQuery = Type.Object({
+  version: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'a stored version (SPEC §15); absent: the current one' }),
+  ),
+});
+export const PatternVersionsSchema = Type.Object({
+  id: Type.String(),
+  current: Type.Union([Type.Integer(), Type.Null()], { description: 'what new threds start from; null once deleted' }),
+  versions: Type.Array(
+    Type.Object({
+      version: Type.Integer({ minimum: 1 }),
+      createdAt: Type.Number({ description: 'ms since the epoch' }),
+      name: Type.String(),
+      active: Type.Boolean(),
+    }),
+  ),
+});
 export const ValidationReportSchema = Type.Object({
   valid: Type.Boolean(),
   errors: Type.Array(ReportItemSchema),

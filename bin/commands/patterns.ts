@@ -1,5 +1,5 @@
 /**
- * `threds patterns list|get <id>|put <file>|validate <file>|versions <id>` — pattern administration through the
+ * `threds patterns list|get <id> [--version N]|put <file>|validate <file>|versions <id>` — pattern administration through the
  * gateway's HTTP API (bin/commands/ops-client.ts: connection, auth, output, exit codes). `validate` asks the gateway
  * (the same report as `threds validate`, which works offline); exit 1 when the pattern is invalid.
  */
@@ -33,10 +33,13 @@ const printItems = (r: Pick<Report, 'errors' | 'warnings'>) => {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { id: { type: 'string' } });
+  const { values, positionals } = parse(argv, { id: { type: 'string' }, version: { type: 'string' } });
   const [sub, rest] = subcommand(positionals, SUBCOMMANDS);
   const conn = { url: values.url, token: values.token, user: values.user, password: values.password };
   if (sub !== 'put' && values.id !== undefined) throw new UsageError(`--id does not apply to "${sub}"`);
+  if (sub !== 'get' && values.version !== undefined) throw new UsageError(`--version does not apply to "${sub}"`);
+  if (values.version !== undefined && !/^[1-9]\d*$/.test(values.version))
+    throw new UsageError(`--version must be a version number (1, 2, …), not "${values.version}"`);
   switch (sub) {
     case 'list':
       noMore(rest);
@@ -68,7 +71,8 @@ export async function run(argv: string[]): Promise<number> {
       const id = one(rest, '<patternId>');
       // A pattern is JSON either way (what `put` takes back).
       return guarded(values.json, async () => {
-        printJson(await (await connect(conn)).request('GET', `/patterns/${enc(id)}`));
+        const query = values.version === undefined ? '' : `?version=${values.version}`;
+        printJson(await (await connect(conn)).request('GET', `/patterns/${enc(id)}${query}`));
         return 0;
       });
     }
@@ -77,19 +81,20 @@ export async function run(argv: string[]): Promise<number> {
       return guarded(values.json, async () => {
         const body = await (
           await connect(conn)
-        ).request<{ versions?: { version: number; createdAt?: number; active?: boolean }[] }>(
+        ).request<{ current: number | null; versions: { version: number; createdAt: number; active: boolean }[] }>(
           'GET',
           `/patterns/${enc(id)}/versions`,
         );
-        if (values.json || !Array.isArray(body.versions)) printJson(body);
+        if (values.json) printJson(body);
         else
           console.log(
             table(
-              ['VERSION', 'CREATED', 'ACTIVE'],
+              ['VERSION', 'CREATED', 'ACTIVE', 'CURRENT'],
               body.versions.map((v) => [
                 v.version,
-                v.createdAt === undefined ? '-' : new Date(v.createdAt).toISOString(),
-                v.active === undefined ? '-' : String(v.active),
+                new Date(v.createdAt).toISOString(),
+                v.active ? 'yes' : 'no',
+                v.version === body.current ? 'yes' : '',
               ]),
             ),
           );
@@ -104,10 +109,16 @@ export async function run(argv: string[]): Promise<number> {
       return guarded(values.json, async () => {
         const r = await (
           await connect(conn)
-        ).request<{ pattern: { id: string }; warnings: Report['warnings'] }>('PUT', `/patterns/${enc(id)}`, pattern);
+        ).request<{ pattern: { id: string; version: number }; warnings: Report['warnings'] }>(
+          'PUT',
+          `/patterns/${enc(id)}`,
+          pattern,
+        );
         if (values.json) printJson(r);
         else {
-          console.log(`stored pattern ${r.pattern.id} (${r.warnings.length} warning(s))`);
+          console.log(
+            `stored pattern ${r.pattern.id} as version ${r.pattern.version} (${r.warnings.length} warning(s))`,
+          );
           printItems({ errors: [], warnings: r.warnings });
         }
         return 0;

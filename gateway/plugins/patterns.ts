@@ -11,7 +11,15 @@ import { MERMAID, patternDiagram } from '../../patterns/diagram';
 import type { SimulationInput } from '../../patterns/simulate';
 import type { GatewayContext } from '../types';
 import { fail, summarize } from '../errors';
-import { PatternBodySchema, PatternIdParams, SimulateBodySchema, ValidationReportSchema, errors } from '../schemas';
+import {
+  PatternBodySchema,
+  PatternIdParams,
+  PatternVersionQuery,
+  PatternVersionsSchema,
+  SimulateBodySchema,
+  ValidationReportSchema,
+  errors,
+} from '../schemas';
 
 const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -34,21 +42,47 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     async () => ({ patterns: await store.patterns.list() }),
   );
 
+  /** The current version, or `?version=N` (kept after later saves and after a delete). */
+  async function stored(id: string, version: number | undefined) {
+    const pattern = await store.patterns.get(id, version);
+    if (pattern) return pattern;
+    throw fail(
+      'PATTERN_NOT_FOUND',
+      version === undefined ? `pattern ${id} does not exist` : `pattern ${id} has no version ${version}`,
+    );
+  }
+
   app.get(
     '/patterns/:id',
     {
       schema: {
         tags,
-        summary: 'One pattern',
+        summary: 'One pattern: the current version, or ?version=N',
         security,
         params: PatternIdParams,
-        response: { 200: PatternBodySchema, ...errors(401, 403, 404) },
+        querystring: PatternVersionQuery,
+        response: { 200: PatternBodySchema, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (req) => stored(req.params.id, req.query.version),
+  );
+
+  app.get(
+    '/patterns/:id/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Every stored version of a pattern, oldest first (SPEC §15)',
+        description: '`current` is the version new threds start from; null once the pattern is deleted.',
+        security,
+        params: PatternIdParams,
+        response: { 200: PatternVersionsSchema, ...errors(401, 403, 404) },
       },
     },
     async (req) => {
-      const pattern = await store.patterns.get(req.params.id);
-      if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
-      return pattern;
+      const found = await store.patterns.versions(req.params.id);
+      if (!found) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
+      return { id: req.params.id, ...found };
     },
   );
 
@@ -62,13 +96,13 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
           'Every reaction, every transition (named, $next, expiry, or-branches), spawns as notes, [*] for start and end.',
         security,
         params: PatternIdParams,
+        querystring: PatternVersionQuery,
         produces: [MERMAID],
-        response: { 200: Type.String({ description: 'Mermaid source' }), ...errors(401, 403, 404) },
+        response: { 200: Type.String({ description: 'Mermaid source' }), ...errors(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {
-      const pattern = await store.patterns.get(req.params.id);
-      if (!pattern) throw fail('PATTERN_NOT_FOUND', `pattern ${req.params.id} does not exist`);
+      const pattern = await stored(req.params.id, req.query.version);
       return reply.type(MERMAID).send(patternDiagram(pattern));
     },
   );
@@ -78,8 +112,11 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     {
       schema: {
         tags,
-        summary: 'Create or replace a pattern; 400 with the validation errors as details',
-        description: 'The body id may be omitted (the path id is used); when present it must equal the path id.',
+        summary: 'Store a pattern as its next version; 400 with the validation errors as details',
+        description:
+          'The body id may be omitted (the path id is used); when present it must equal the path id. Every save is ' +
+          'a new version (1, 2, …; a `version` in the body is ignored): running threds keep the version they ' +
+          'started with, new threds take this one.',
         security,
         params: PatternIdParams,
         body: PatternBodySchema,
@@ -90,7 +127,7 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       },
     },
     async (req) => {
-      const body = req.body as Record<string, unknown>;
+      const { version: _assigned, ...body } = req.body as Record<string, unknown>;
       if (body.id !== undefined && body.id !== req.params.id) {
         const reason = `must equal the path id "${req.params.id}"`;
         throw fail('PATTERN_INVALID', `invalid pattern: /id ${reason}`, [{ path: '/id', reason }]);
@@ -99,9 +136,9 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       if (!report.valid || !report.pattern) {
         throw fail('PATTERN_INVALID', summarize('invalid pattern', report.errors), report.errors);
       }
-      await store.patterns.put(report.pattern, ctx.now());
+      const version = await store.patterns.put(report.pattern, ctx.now());
       router.invalidatePatterns();
-      return { pattern: report.pattern, warnings: report.warnings };
+      return { pattern: { ...report.pattern, version }, warnings: report.warnings };
     },
   );
 
@@ -110,7 +147,7 @@ const patterns: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     {
       schema: {
         tags,
-        summary: 'Delete a pattern (running threds keep the snapshot they started with)',
+        summary: 'Delete a pattern: no new thred starts from it (running threds keep their version; versions stay)',
         security,
         params: PatternIdParams,
         response: { 200: Type.Object({ id: Type.String(), deleted: Type.Boolean() }), ...errors(401, 403, 404) },

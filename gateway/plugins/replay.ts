@@ -63,14 +63,17 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         const reason = pattern === undefined ? 'is required (or /patternId)' : 'give /pattern or /patternId, not both';
         throw fail('VALIDATION', `invalid body: /pattern ${reason}`, [{ path: '/pattern', reason }]);
       }
-      if (version !== undefined) {
-        const reason = "pattern versions are not stored by this gateway; give the version's JSON as /pattern";
+      if (version !== undefined && patternId === undefined) {
+        const reason = 'goes with /patternId (an inline /pattern has no stored versions)';
         throw fail('VALIDATION', `invalid body: /version ${reason}`, [{ path: '/version', reason }]);
       }
       let subject: unknown = pattern;
       if (patternId !== undefined) {
-        subject = await store.patterns.get(patternId);
-        if (!subject) throw fail('PATTERN_NOT_FOUND', `pattern ${patternId} does not exist`);
+        subject = await store.patterns.get(patternId, version);
+        if (!subject) {
+          const what = version === undefined ? 'does not exist' : `has no version ${version}`;
+          throw fail('PATTERN_NOT_FOUND', `pattern ${patternId} ${what}`);
+        }
       }
       const report = validatePattern(subject);
       if (!report.valid || !report.pattern)

@@ -142,7 +142,7 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         summary:
           "The thred's pattern as a Mermaid stateDiagram-v2, its current reaction `current`, visited ones `visited`",
         description:
-          'Visited reactions come from the transition log (GET /threds/:id/log); the pattern is the stored one.',
+          'Visited reactions come from the transition log (GET /threds/:id/log); the pattern is the version the thred runs.',
         security,
         params: ThredIdParams,
         produces: [MERMAID],
@@ -152,7 +152,7 @@ const threds: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     async (req, reply) => {
       const record = await readable(req, req.params.id);
       const [pattern, log] = await Promise.all([
-        ctx.deps.store.patterns.get(record.patternId),
+        ctx.deps.store.patterns.get(record.patternId, record.patternVersion),
         ctx.deps.store.thredLog.forThred(record._id),
       ]);
       if (!pattern)

@@ -223,6 +223,17 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('button', { name: /broken_e2e/ }).waitFor({ timeout: 10_000 });
     expect(await stack.engine.store.patterns.get('broken_e2e')).toBeTruthy();
+    await expect.poll(() => page.locator('#validation-report').innerText()).toContain('version 1');
+
+    // A second save is version 2 (SPEC §15); version 1 stays and loads back into the editor.
+    await page.locator('#pattern-json').fill(JSON.stringify({ ...valid, description: 'second' }, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    const versionList = page.getByRole('list', { name: 'Versions of broken_e2e' });
+    await versionList.getByRole('button', { name: 'version 2' }).waitFor({ timeout: 10_000 });
+    expect(await versionList.locator('li').first().innerText()).toContain('current');
+    await versionList.getByRole('button', { name: 'version 1' }).click();
+    await expect.poll(() => page.locator('#pattern-json').inputValue()).toContain('"version": 1');
+    expect(await page.locator('#pattern-json').inputValue()).not.toContain('second');
 
     // Simulation of uav_detect with a sensor event, shown as a table of steps.
     await page.getByRole('button', { name: /uav_detect/ }).click();

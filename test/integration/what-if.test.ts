@@ -199,9 +199,12 @@ describe('what-if replay', () => {
     expect(neither.json().details).toEqual([{ path: '/pattern', reason: 'is required (or /patternId)' }]);
     const both = await replay(flowThred, { pattern: flow, patternId: 'wi_flow' });
     expect(both.statusCode).toBe(400);
-    const version = await replay(flowThred, { patternId: 'wi_flow', version: 2 });
-    expect(version.statusCode).toBe(400);
-    expect(version.json().details[0].path).toBe('/version');
+    const inlineVersion = await replay(flowThred, { pattern: flow, version: 1 });
+    expect(inlineVersion.statusCode).toBe(400);
+    expect(inlineVersion.json().details[0].path).toBe('/version');
+    const noSuchVersion = await replay(flowThred, { patternId: 'wi_flow', version: 2 });
+    expect(noSuchVersion.statusCode).toBe(404);
+    expect(noSuchVersion.json().message).toBe('pattern wi_flow has no version 2');
     const badVersion = await replay(flowThred, { patternId: 'wi_flow', version: 0 });
     expect(badVersion.statusCode).toBe(400);
     const invalid = await replay(flowThred, { pattern: { name: 'x', reactions: [] } });

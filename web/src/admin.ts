@@ -4,7 +4,11 @@
  */
 import { Api, describeError, listOf, normalizeThred } from './api';
 import { clear, fmtTime, h, toast } from './dom';
+import type { Static } from 'typebox';
+import type { PatternVersionsSchema } from '../../gateway/schemas';
 
+/** GET /patterns/:id/versions, typed by its route schema. */
+type PatternVersions = Static<typeof PatternVersionsSchema>;
 type ReportItem = { path?: string; reason?: string; message?: string };
 interface Report {
   valid?: boolean;
@@ -119,6 +123,7 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
   const report = h('div', { id: 'validation-report', class: 'report', role: 'status', 'aria-live': 'polite' });
   const events = h('textarea', { id: 'sim-events', class: 'code', rows: 6, spellcheck: 'false' });
   const simOut = h('div', { id: 'sim-result', class: 'sim', 'aria-live': 'polite' });
+  const versions = h('div', { id: 'pattern-versions', class: 'versions', 'aria-live': 'polite' });
   events.value = JSON.stringify([{ id: 'sim_1', type: 'org.example.start', source: { id: 'participant0' } }], null, 2);
 
   const current = (): { value?: unknown; error?: string } => parseJson(editor.value, 'The pattern');
@@ -158,14 +163,51 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
       clear(list, h('li', { class: 'error-box', role: 'alert' }, `Could not load patterns: ${describeError(err)}`));
     }
   };
-  const edit = async (id: string) => {
+  /** Every stored version (SPEC §15), newest first; each loads into the editor (saving it makes a new version). */
+  const showVersions = async (id: string, shown: number | undefined) => {
     try {
-      const body = await api.call<Record<string, unknown>>('GET', `/patterns/${encodeURIComponent(id)}`);
-      const pattern = (body.pattern as unknown) ?? body;
+      const body = await api.call<PatternVersions>('GET', `/patterns/${encodeURIComponent(id)}/versions`);
+      clear(
+        versions,
+        h('h3', {}, `Versions of ${id}`),
+        h(
+          'ol',
+          { class: 'plain', 'aria-label': `Versions of ${id}` },
+          [...body.versions].reverse().map((v) =>
+            h(
+              'li',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  'aria-current': v.version === shown ? 'true' : 'false',
+                  onclick: () => void edit(id, v.version),
+                },
+                `version ${v.version}`,
+              ),
+              ' ',
+              h('span', { class: 'sub' }, new Date(v.createdAt).toLocaleString()),
+              v.version === body.current ? h('span', { class: 'pill active' }, 'current') : null,
+              v.active ? null : h('span', { class: 'pill inactive' }, 'inactive'),
+            ),
+          ),
+        ),
+      );
+    } catch (err) {
+      clear(versions, h('p', { class: 'error-box', role: 'alert' }, `Could not load versions: ${describeError(err)}`));
+    }
+  };
+  const edit = async (id: string, version?: number) => {
+    try {
+      const query = version === undefined ? '' : `?version=${version}`;
+      const pattern = await api.call<Record<string, unknown>>('GET', `/patterns/${encodeURIComponent(id)}${query}`);
       editor.value = JSON.stringify(pattern, null, 2);
       clear(report);
       report.className = 'report';
       editor.focus();
+      void showVersions(id, typeof pattern.version === 'number' ? pattern.version : undefined);
     } catch (err) {
       toast(`Could not load pattern ${id}: ${describeError(err)}`, 'error');
     }
@@ -201,11 +243,16 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
     }
     if (!(await validate())) return;
     try {
-      await api.call('PUT', `/patterns/${encodeURIComponent(id)}`, parsed.value);
-      toast(`Pattern ${id} saved`);
-      const saved = h('p', { class: 'ok' }, `Saved as ${id}.`);
+      const { pattern } = await api.call<{ pattern: { version: number } }>(
+        'PUT',
+        `/patterns/${encodeURIComponent(id)}`,
+        parsed.value,
+      );
+      toast(`Pattern ${id} saved as version ${pattern.version}`);
+      const saved = h('p', { class: 'ok' }, `Saved as ${id}, version ${pattern.version}.`);
       report.append(saved);
       void load();
+      void showVersions(id, pattern.version);
     } catch (err) {
       reportError(report, 'Save', err);
     }
@@ -289,6 +336,7 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
           h('button', { type: 'button', class: 'primary', onclick: () => void save() }, 'Save'),
         ),
         report,
+        versions,
         h('label', { for: 'sim-events' }, h('h3', {}, 'Simulate with events (JSON array)')),
         events,
         h('div', { class: 'row buttons' }, h('button', { type: 'button', onclick: () => void simulate() }, 'Simulate')),
