@@ -12,8 +12,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# esbuild is a dev dependency: the console is built here, and the runtime stage ships web/dist without web/src,
-# so the gateway never tries to rebuild it (web/build.ts: no sources, never stale).
+# esbuild is a dev dependency: the console is built here and the runtime stage ships web/dist alone (the gateway
+# only serves it).
 RUN npm run build:web
 # Bundling the workflows takes seconds; done once here, every worker start reads .data/bundle (bin/bundle.ts keys it
 # by a hash of workflows/, patterns/ and the lock file, all copied unchanged into the runtime stage).
@@ -34,7 +34,6 @@ COPY --from=build /app/patterns ./patterns
 COPY --from=build /app/store ./store
 COPY --from=build /app/telemetry ./telemetry
 COPY --from=build /app/workflows ./workflows
-COPY --from=build /app/web/build.ts ./web/build.ts
 COPY --from=build /app/web/dist ./web/dist
 COPY --from=build /app/deploy/probe.mjs ./deploy/probe.mjs
 # .data is the one writable place (the bundle cache; the JWT secret file only when THREDS_JWT_SECRET is unset).

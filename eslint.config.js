@@ -50,6 +50,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [{ name: '../patterns', message: 'Import the interpreter entry, ../patterns/thred-machine.' }],
           patterns: [
             restrict(nodeBuiltins, 'Workflow code runs in the deterministic sandbox: no Node built-ins.'),
             restrict(
@@ -64,6 +65,12 @@ export default tseslint.config(
               group: ['**/activities/**'],
               allowTypeImports: true,
               message: 'Import activity types only (import type).',
+            },
+            {
+              group: ['**/patterns/**', '!**/patterns/thred-machine'],
+              allowTypeImports: true,
+              message:
+                'Workflows import the interpreter entry (patterns/thred-machine) only: the rest of patterns/ (TypeBox, validation) would be bundled into every cached thred.',
             },
             {
               group: ['**/telemetry/**', '!**/telemetry/trace-context', '!**/telemetry/sinks'],

@@ -2,6 +2,7 @@
 // Runs before `npm start`, `npm test` and `npm run bench` (npm's pre-scripts) and first in .ci/run, with no
 // dependencies of its own, so that those commands do all set-up on a fresh clone before anything starts:
 //   npm      node_modules, when missing or stale (npm ci)
+//   web      the web console in web/dist, when missing or older than web/src (esbuild)
 //   tools    the pinned servers built into .tools/bin, unless TEMPORAL_ADDRESS and MONGO_URL point at yours
 //   pytools  the suites' Python tools in .tools/venv
 //   browser  Debian's Chromium for the e2e suite (apt-get)         — not for `npm start` / `npm run bench`
@@ -33,6 +34,15 @@ const serverOnly = lifecycle === 'prestart' || lifecycle === 'prebench';
 
 const STEPS = [
   { name: 'npm', run: npmDependencies },
+  // The gateway serves web/dist and never builds it (esbuild is a dev dependency): built here when missing or stale.
+  {
+    name: 'web',
+    run: () =>
+      execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'web', 'build.ts'), '--if-stale'], {
+        cwd: root,
+        stdio: 'inherit',
+      }),
+  },
   {
     name: 'tools',
     run: script('install-tools.sh'),

@@ -1,7 +1,8 @@
 /**
  * Builds the web console (web/src → web/dist) with esbuild: one ES module bundle (app.js), one stylesheet (app.css)
- * and index.html with a content hash on both URLs. `npm run build:web` runs it; the gateway's web plugin calls
- * `ensureWebBuilt()` at start, which rebuilds only when dist is missing or older than a source file.
+ * and index.html with a content hash on both URLs. `npm run build:web` builds; set-up (scripts/ensure-setup.mjs) and
+ * the test suites' global set-up run it with `--if-stale`, which builds only when dist is missing or older than a
+ * source file. The gateway only serves the result (gateway/plugins/web.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -74,11 +75,13 @@ export async function ensureWebBuilt(log: (msg: string) => void = console.log): 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  buildWeb({ minify: !process.argv.includes('--dev') }).then(
-    ({ outDir, ms }) => console.log(`[web] built ${outDir} in ${ms} ms`),
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
+  const build = process.argv.includes('--if-stale')
+    ? ensureWebBuilt().then((built) => built || console.log(`[web] ${webDist} is up to date`))
+    : buildWeb({ minify: !process.argv.includes('--dev') }).then(({ outDir, ms }) =>
+        console.log(`[web] built ${outDir} in ${ms} ms`),
+      );
+  build.catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
 }

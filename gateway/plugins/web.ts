@@ -1,21 +1,21 @@
 /**
- * Serves the web console (web/dist) at `/`. Built on registration when dist is missing or older than web/src
- * (esbuild, ~50 ms). Static files get exact routes (no wildcard), so API routes are never shadowed; a catch-all
+ * Serves the built web console (web/dist) at `/`. The gateway never builds it: set-up (`npm run setup`, npm's
+ * pre-scripts), `npm run build:web` and the image's build stage do, so esbuild stays a build-time tool. Static files get exact routes (no wildcard), so API routes are never shadowed; a catch-all
  * `GET /*` returns index.html only to browser navigations (Accept: text/html, no file extension) and otherwise
  * hands over to the gateway's own 404 handler.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/swagger'; // schema.hide: keep these routes out of the OpenAPI document
-import { ensureWebBuilt, webDist } from '../../web/build';
+
+const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface WebConsoleOptions {
   /** Directory of the built console; default web/dist. */
   root?: string;
-  /** Build (if stale) on registration; default true. */
-  build?: boolean;
 }
 
 function wantsHtml(req: FastifyRequest): boolean {
@@ -26,15 +26,9 @@ function wantsHtml(req: FastifyRequest): boolean {
 
 export const webConsole: FastifyPluginAsync<WebConsoleOptions> = async (app, opts) => {
   const root = opts.root ?? webDist;
-  if (opts.build !== false) {
-    try {
-      await ensureWebBuilt((msg) => app.log.info(msg));
-    } catch (err) {
-      app.log.error({ err }, '[web] console build failed; run `npm run build:web`');
-    }
-  }
   const indexFile = join(root, 'index.html');
   if (!existsSync(indexFile)) {
+    app.log.error(`[web] no console in ${root}: run \`npm run build:web\` (the API is served regardless)`);
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
       reply.code(503).type('text/plain').send('The web console is not built: run `npm run build:web`.\n'),
     );

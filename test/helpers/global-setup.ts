@@ -4,6 +4,7 @@
  */
 import { workflowBundle } from '../../bin/bundle';
 import { waitForMongo, waitForTemporal } from '../../bin/stack';
+import { ensureWebBuilt } from '../../web/build';
 
 export default async function setup(): Promise<void> {
   const { TEMPORAL_ADDRESS, MONGO_URL } = process.env;
@@ -14,4 +15,6 @@ export default async function setup(): Promise<void> {
   // Built once here: otherwise every test file that starts a worker bundles the workflows at the same moment, and
   // the CPU spike makes timing-sensitive tests flaky.
   await workflowBundle();
+  // The gateway serves web/dist and never builds it; a suite run straight after editing web/src gets a fresh one.
+  await ensureWebBuilt();
 }
