@@ -70,8 +70,9 @@ describe('delivery across instances and sessions', () => {
       const frame = await ws.next(titled('hello both'), 'hello both');
       expect(frame.message).toMatchObject({ to: ['alice', 'bob'], event: { thredId, source: { id: 'SYSTEM' } } });
     }
-    // Exactly once per session.
-    await new Promise((r) => setTimeout(r, 300));
+    // Exactly once per session: a later message through the same path arrives after any copy would have.
+    await tell(b, ['alice', 'bob'], 'marker');
+    for (const ws of [onA.ws, onB.ws, bobTab2.ws]) await ws.next(titled('marker'), 'marker');
     for (const ws of [onA.ws, onB.ws, bobTab2.ws]) expect(ws.frames.filter(titled('hello both'))).toHaveLength(1);
 
     for (const c of [onA, onB, bobTab2]) c.ws.close();
@@ -141,8 +142,13 @@ describe('delivery across instances and sessions', () => {
       'stale ghost sessions swept',
     );
     expect((await g.e.store.sessions.forParticipants(['ghost'])).map((r) => r._id)).toEqual(['ghost-recent']);
-    await new Promise((r) => setTimeout(r, 1200)); // four beats: frank's record is refreshed by its pongs
-    expect(await g.e.store.sessions.forParticipants(['frank'])).toHaveLength(1);
+    // Frank's record is refreshed by its pongs: its expiry moves forward while the socket lives.
+    const [registered] = await g.e.store.sessions.forParticipants(['frank']);
+    expect(registered?.expiresAt).toBeDefined();
+    await waitFor(async () => {
+      const [now] = await g.e.store.sessions.forParticipants(['frank']);
+      return now?.expiresAt !== undefined && now.expiresAt > registered!.expiresAt!;
+    }, "frank's session record refreshed by the heartbeat");
     await g.e.store.sessions.remove('ghost-recent');
     frank.ws.close();
   });

@@ -221,9 +221,14 @@ describe('thred engine', () => {
       const s = await e.snapshot(thredId);
       return s.state.locals.n === 2 && s.queued === 0 ? s : undefined;
     }, 'two counted events');
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await e.snapshot(thredId)).state.locals).toMatchObject({ n: 2, last: 1 });
     expect(snap.state.seq).toBe(2);
+    // A marker sent after the copies: once it is counted, any copy applied would have been counted before it.
+    await e.router.route(evt('test.count', 'sensor3', { thredId, data: { content: { values: { i: 2 } } } }));
+    const marked = await waitFor(async () => {
+      const s = await e.snapshot(thredId);
+      return s.state.locals.last === 2 ? s : undefined;
+    }, 'the marker event');
+    expect(marked.state.locals).toMatchObject({ n: 3, last: 2 });
   });
 
   it('continues as new under a low event budget without losing, duplicating or reordering events', async () => {
