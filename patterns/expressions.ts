@@ -12,6 +12,7 @@ import jsonata from 'jsonata';
 import type { ThredsEvent } from './model';
 import { cloneJson } from './normalize';
 import { Re2RegexEngine, UnsupportedRegexError } from './regex';
+import { isRecord } from './json';
 
 /** Longest expression accepted (characters). */
 export const MAX_EXPRESSION_LENGTH = 10_000;
@@ -287,10 +288,6 @@ export class ExpressionCache {
 
 function fn(implementation: JsonataFunction['implementation']): JsonataFunction {
   return { _jsonata_function: true, implementation };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -30,6 +30,7 @@ import { type NamedReaction, type PatternRuntime, reactionNamed, runtimeOf } fro
 import { sourceAllowed } from './sources';
 import { renderAddresses, renderTransform, type Run } from './template';
 import type { Pattern } from './model';
+import { isRecord } from './json';
 
 /** Default bound on forward/local transition chains. */
 export const DEFAULT_MAX_CHAIN_STEPS = 100;
@@ -43,10 +44,6 @@ interface Work {
   ended: boolean;
   /** The timer that fired (expire only): leaving its reaction needs no timer.cancel. */
   firedTimer?: { reaction: string; generation: number };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The agent an address names (by nodeType or one of its nodeIds), if any. */

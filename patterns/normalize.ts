@@ -3,6 +3,7 @@
  * Pure: always returns a fresh deep copy and never mutates its input.
  */
 import type { Pattern, ThredsEvent } from './model';
+import { isRecord } from './json';
 
 const CONDITION_TYPES = new Set(['filter', 'and', 'or']);
 
@@ -14,10 +15,6 @@ export function patternIdFromName(name: string): string {
 /** Plain-JSON deep copy (drops undefined and functions, like a JSON round trip, but faster to read). */
 export function cloneJson<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function normalizeCondition(cond: unknown, broadcastAllowed: boolean): void {

@@ -7,12 +7,9 @@ import { canonicalAddress } from './addresses';
 import { ThredError } from './errors';
 import { xprBody } from './expressions';
 import type { EventData, Publish, Transform } from './model';
+import { isRecord } from './json';
 
 export type Run = (source: string, where: string) => unknown;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Walks a template: `$xpr(…)` string leaves → value of any JSON type; `$xpr` keys spread; null/undefined drop. */
 export function renderTemplate(node: unknown, path: string, run: Run): unknown {

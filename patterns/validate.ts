@@ -17,6 +17,7 @@ import type { Pattern, ReportItem } from './model';
 import { normalizePattern } from './normalize';
 import { PatternSchema } from './schema';
 import { isRegexEntry, sourceRegexProblem } from './sources';
+import { isRecord } from './json';
 
 export interface ValidationReport {
   valid: boolean;
@@ -49,10 +50,6 @@ function utf8Length(text: string): number {
     } else n += 3;
   }
   return n;
-}
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function pointerKey(key: string): string {

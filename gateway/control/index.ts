@@ -22,6 +22,7 @@ import { createWatcher } from './watch';
 import { matches } from './matcher';
 import { eventRecord, originalThred } from './views';
 import { translateMatcher } from '../../store/persistence-query';
+import { isRecord } from '../../patterns/json';
 
 export const ControlTypes = {
   sys: 'org.wt.control.sysControl',
@@ -48,6 +49,13 @@ const CODE_OF: Record<string, number> = {
 export function controlFailure(err: unknown): { code: number; message: string } {
   if (err instanceof TaskError) return { code: err.code, message: err.message };
   const body = toErrorBody(err);
+  // The request was stored before its op ran, so a re-sent id is never run again: unlike an ordinary event's 503,
+  // the client has to send the request again under a new id.
+  if (body.code === 'THREDS_ERR_UNAVAILABLE')
+    return {
+      code: ErrorCodes.SERVER_ERROR,
+      message: 'Temporal or the store is unavailable; send the request again with a new id',
+    };
   const code = CODE_OF[body.code];
   if (code !== undefined) return { code, message: body.message };
   return {
@@ -57,8 +65,6 @@ export function controlFailure(err: unknown): { code: number; message: string } 
 }
 
 type Values = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The object whose own `name` is set, searched as `$valueNamed` searches (own key first, then each property value in
