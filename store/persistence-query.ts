@@ -4,7 +4,7 @@
  * Every key that starts with `$` is checked against a closed list, so pattern data can never smuggle in a MongoDB
  * operator ($where, $expr, $function, …): anything outside the list is refused with the path of the offending key.
  */
-import { ErrorCodes as AgentErrorCodes } from '../patterns/effects';
+import { ErrorCodes } from '../patterns/effects';
 import { TaskError } from './task-error';
 
 export const OPS = ['put', 'getOne', 'get', 'update', 'upsert', 'replace', 'delete', 'count'] as const;
@@ -49,7 +49,7 @@ export interface CompiledTask {
 }
 export type CompiledItem = CompiledTask | CompiledTask[];
 
-function fail(path: string, reason: string, code: number = AgentErrorCodes.TASK_ERROR): never {
+function fail(path: string, reason: string, code: number = ErrorCodes.TASK_ERROR): never {
   throw new TaskError(`${path || '/'}: ${reason}`, code, { path: path || '/' });
 }
 
@@ -238,7 +238,7 @@ export function compileTask(task: unknown, path: string, maxResults = 1000): Com
   if (typeof op !== 'string' || !(OPS as readonly string[]).includes(op))
     fail(`${path}/op`, `op must be one of ${OPS.join(' ')}`);
   if (name !== undefined && typeof name !== 'string') fail(`${path}/name`, 'name must be a string');
-  if (!isPlainObject(params)) fail(`${path}/params`, 'params is required', AgentErrorCodes.MISSING_ARGUMENT);
+  if (!isPlainObject(params)) fail(`${path}/params`, 'params is required', ErrorCodes.MISSING_ARGUMENT);
   const type = params.type;
   if (typeof type !== 'string' || !COLLECTION.test(type) || type.startsWith('system.'))
     fail(`${path}/params/type`, 'type (the collection) must be 1-120 letters, digits, _ . - and not system.*');
@@ -254,7 +254,7 @@ export function compileTask(task: unknown, path: string, maxResults = 1000): Com
   }
   const need = (k: string) => {
     if (params[k] === undefined)
-      fail(`${path}/params/${k}`, `${op} needs params.${k}`, AgentErrorCodes.MISSING_ARGUMENT);
+      fail(`${path}/params/${k}`, `${op} needs params.${k}`, ErrorCodes.MISSING_ARGUMENT);
   };
   const p = `${path}/params`;
   switch (t.op) {
@@ -302,7 +302,7 @@ export function compileTask(task: unknown, path: string, maxResults = 1000): Com
 
 /** content.tasks → compiled items; a nested array is one group (a transaction where the server has them). */
 export function compileTasks(tasks: unknown, maxResults = 1000): CompiledItem[] {
-  if (tasks === undefined || tasks === null) fail('/', 'content.tasks is required', AgentErrorCodes.MISSING_ARGUMENT);
+  if (tasks === undefined || tasks === null) fail('/', 'content.tasks is required', ErrorCodes.MISSING_ARGUMENT);
   if (!Array.isArray(tasks) || tasks.length === 0) fail('/', 'content.tasks must be a non-empty array');
   return tasks.map((item, i) => {
     if (!Array.isArray(item)) return compileTask(item, `/${i}`, maxResults);
@@ -315,7 +315,7 @@ export function compileTasks(tasks: unknown, maxResults = 1000): CompiledItem[] 
       fail(
         `/${i}`,
         'all tasks of a transaction must use the same options.dbname',
-        AgentErrorCodes.ARGUMENT_VALIDATION_ERROR,
+        ErrorCodes.ARGUMENT_VALIDATION_ERROR,
       );
     return group;
   });

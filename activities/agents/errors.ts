@@ -2,16 +2,9 @@
  * Permanent agent failures (SPEC §6, §7): thrown inside an implementation, turned by the runtime into an error reply
  * the thred sees at once. Anything else thrown is transient and retried by the agent's retry policy.
  */
-export const AgentErrorCodes = {
-  SERVER_ERROR: 5000,
-  TASK_ERROR: 5200,
-  OBJECT_NOT_FOUND: 5201,
-  OBJECT_ALREADY_EXISTS: 5202,
-  CLIENT_ERROR: 4000,
-  UNAUTHORIZED: 4101,
-  ARGUMENT_VALIDATION_ERROR: 4200,
-  MISSING_ARGUMENT: 4202,
-} as const;
+/** The SPEC §7 codes an agent fails with: the one table, patterns/effects.ts (the name agents already import). */
+export { ErrorCodes as AgentErrorCodes } from '../../patterns/effects';
+import { ErrorCodes as AgentErrorCodes } from '../../patterns/effects';
 
 /** One class for agents and the gateway's dataControl (store/task-error.ts). */
 export { TaskError } from '../../store/task-error';
