@@ -77,6 +77,14 @@ export function formatInterval(ms: number): string {
   return `${ms}ms`;
 }
 
+/** Transition names that are not reactions (SPEC §4). */
+export const SPECIAL_TARGETS: ReadonlySet<string> = new Set(['$next', '$terminate', '$noTransition']);
+
+/** Whether a transition to `name` can be taken in a pattern with these reactions: a special target or one of them. */
+export function isKnownTarget(name: string, reactionNames: { has(name: string): boolean }): boolean {
+  return SPECIAL_TARGETS.has(name) || reactionNames.has(name);
+}
+
 function target(name: string, from: string, names: string[]): string | null | undefined {
   if (name === '$noTransition') return from;
   if (name === '$terminate') return null;

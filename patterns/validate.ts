@@ -18,6 +18,7 @@ import { normalizePattern } from './normalize';
 import { PatternSchema } from './schema';
 import { isRegexEntry, sourceRegexProblem } from './sources';
 import { isRecord } from './json';
+import { isKnownTarget } from './transitions';
 
 export interface ValidationReport {
   valid: boolean;
@@ -55,8 +56,6 @@ function utf8Length(text: string): number {
 function pointerKey(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
-
-const SPECIAL_TARGETS = new Set(['$next', '$terminate', '$noTransition']);
 
 /** Schema errors, one item per instance path (union branches collapsed into one reason). */
 function schemaErrors(value: unknown): ReportItem[] {
@@ -132,7 +131,7 @@ class Checker {
   transition(transition: unknown, path: string): void {
     if (!isRecord(transition)) return;
     const name = transition.name;
-    if (typeof name === 'string' && !SPECIAL_TARGETS.has(name) && !this.names.has(name)) {
+    if (typeof name === 'string' && !isKnownTarget(name, this.names)) {
       this.error(`${path}/name`, `unknown transition target '${name}'`);
     }
     if (transition.input === 'local' && typeof transition.localName !== 'string') {

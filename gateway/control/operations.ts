@@ -7,6 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Transition } from '../../patterns';
+import { isKnownTarget } from '../../patterns/transitions';
 import type { Store, StoredEvent, ThredListQuery, ThredLogRecord, ThredRecord } from '../../store';
 import { controlUpdate, stateQuery, type ControlRequest } from '../../workflows/messages';
 import type { Router } from '../routing';
@@ -15,7 +16,6 @@ import { fail } from '../errors';
 import { viewOfSnapshot } from '../thred-view';
 import type { ThredView } from '../schemas';
 
-const SPECIAL_TARGETS = new Set(['$next', '$terminate', '$noTransition']);
 /** Upper bound on the threds one listing walks (getThreds, terminateAllThreds): beyond it the answer is cut off. */
 export const MAX_LISTED_THREDS = 10_000;
 /** Threds terminated at once by terminateAll. */
@@ -86,12 +86,7 @@ export function createOperations({ store, client, router }: OperationDeps) {
           ));
       const pattern = patternId === undefined ? null : await store.patterns.get(patternId);
       const name = transition.name;
-      if (
-        pattern &&
-        typeof name === 'string' &&
-        !SPECIAL_TARGETS.has(name) &&
-        !pattern.reactions.some((r) => r.name === name)
-      ) {
+      if (pattern && typeof name === 'string' && !isKnownTarget(name, new Set(pattern.reactions.map((r) => r.name)))) {
         const reason = `pattern ${pattern.id} has no reaction "${name}"`;
         throw fail('VALIDATION', `invalid body: /transition/name ${reason}`, [{ path: '/transition/name', reason }]);
       }
