@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ReportItemSchema } from '../patterns/schema';
 import { isStoreUnreachable } from '../store/errors';
-import { RouteError } from './routing';
 
 export const ErrorBodySchema = Type.Object(
   {
@@ -61,6 +60,23 @@ export const Errors = Object.fromEntries(
     createError<string, number, [string]>(code, '%s', status),
   ]),
 ) as { [K in ErrorKey]: FastifyErrorConstructor<{ code: (typeof CODES)[K][0]; statusCode: number }, [string]> };
+
+/** A routing failure: a registry entry, and the SPEC §7 code the event's error answer carries over the WebSocket. */
+export class RouteError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  constructor(
+    readonly key: ErrorKey,
+    message: string,
+    readonly thredsCode: number,
+  ) {
+    super(message);
+    this.name = 'RouteError';
+    [this.code, this.statusCode] = CODES[key];
+  }
+}
+
+export const UNAVAILABLE_MESSAGE = 'Temporal or the store is unavailable; retry with the same event id';
 
 /** The code string of a registry entry. */
 export const codeOf = (key: ErrorKey): string => CODES[key][0];
@@ -165,8 +181,7 @@ export function toErrorBody(err: unknown): ErrorBody {
     case 'FST_ERR_BAD_URL':
       return body(400, codeOf('VALIDATION'), 'the URL is not validly encoded');
   }
-  if (isUnavailable(err))
-    return body(503, codeOf('UNAVAILABLE'), 'Temporal or the store is unavailable; retry with the same event id');
+  if (isUnavailable(err)) return body(503, codeOf('UNAVAILABLE'), UNAVAILABLE_MESSAGE);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Another plugin's client error (e.g. a malformed upgrade): keep its status, use our shape.
     return body(e.statusCode, codeOf('CLIENT'), e.message);

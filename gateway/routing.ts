@@ -38,6 +38,7 @@ import { ThredPattern, ThredReaction, ThredStatus } from '../workflows/search-at
 import { createSignalBatcher } from './signal-batcher';
 import { createRouterMetrics } from './metrics';
 import { isWorkflowClosing } from './temporal-connection';
+import { RouteError, UNAVAILABLE_MESSAGE } from './errors';
 
 export interface RouteResult {
   eventId: string;
@@ -46,24 +47,11 @@ export interface RouteResult {
   refused: { patternId: string; code: number; reason: string }[];
 }
 
-/** A routing failure with its HTTP status, API code and SPEC §7 code (the gateway turns it into the error shape). */
-export class RouteError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly thredsCode: number,
-  ) {
-    super(message);
-    this.name = 'RouteError';
-  }
-}
-
-const UNAVAILABLE_MESSAGE = 'Temporal or the store is unavailable; retry with the same event id';
+export { RouteError };
 
 /** 503: a server did not answer (in time); nothing the client did wrong, and a retry with the same id is safe. */
 export function unavailable(): RouteError {
-  return new RouteError(503, 'THREDS_ERR_UNAVAILABLE', UNAVAILABLE_MESSAGE, ErrorCodes.SERVER_ERROR);
+  return new RouteError('UNAVAILABLE', UNAVAILABLE_MESSAGE, ErrorCodes.SERVER_ERROR);
 }
 
 export interface RouteOptions {
@@ -144,8 +132,7 @@ export function createRouter(deps: RouterDeps) {
     const [record, fresh] = await Promise.all([store.threds.get(thredId), store.events.saveInbound(event, now())]);
     // A re-send of an event the thred took gets the first answer, whatever the thred did since.
     if (!fresh && (await store.deliveries.find(event.id, thredId))) return result;
-    const ended = () =>
-      new RouteError(409, 'THREDS_ERR_THRED_ENDED', `thred ${thredId} has ended`, ErrorCodes.THRED_DOES_NOT_EXIST);
+    const ended = () => new RouteError('THRED_ENDED', `thred ${thredId} has ended`, ErrorCodes.THRED_DOES_NOT_EXIST);
     if (record?.status === 'terminated') throw ended();
     if (record?.status === 'finished' && event.type !== EventTypes.clientBroadcast) throw ended();
     try {
@@ -155,12 +142,7 @@ export function createRouter(deps: RouterDeps) {
       const again = record ?? (await store.threds.get(thredId));
       if (again) throw ended();
       await store.events.markOutcome(event.id, 'no_thred');
-      throw new RouteError(
-        404,
-        'THREDS_ERR_THRED_NOT_FOUND',
-        `thred ${thredId} does not exist`,
-        ErrorCodes.THRED_DOES_NOT_EXIST,
-      );
+      throw new RouteError('THRED_NOT_FOUND', `thred ${thredId} does not exist`, ErrorCodes.THRED_DOES_NOT_EXIST);
     }
     return result; // stored with its thredId
   }
