@@ -44,6 +44,8 @@ export const EventErrorSchema = Type.Object({
 });
 
 export const EventContentSchema = Type.Object({
+  /** The answered template's name, as the original clients send it with an answer (the engine does not read it). */
+  type: Type.Optional(Type.String()),
   valuesType: Type.Optional(Type.String()),
   values: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Unknown())])),
   tasks: Type.Optional(Type.Array(Type.Unknown())),

@@ -2,10 +2,11 @@
  * Admin view (role admin): patterns (edit JSON, validate inline, save, simulate), all threds (status, reaction,
  * terminate, reset, Temporal UI link) and dead letters. Every call's error is shown where the action was taken.
  */
-import { Api, describeError, listOf, normalizeThred } from './api';
+import { Api, describeError } from './api';
 import { clear, fmtTime, h, toast } from './dom';
 import type { Static } from 'typebox';
 import type { PatternVersionsSchema } from '../../gateway/schemas';
+import type { DeadLetter, Pattern, ThredView } from './types';
 
 /** GET /patterns/:id/versions, typed by its route schema. */
 type PatternVersions = Static<typeof PatternVersionsSchema>;
@@ -134,15 +135,13 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
 
   const load = async () => {
     try {
-      const body = await api.call<unknown>('GET', '/patterns');
-      const patterns = listOf<Record<string, unknown>>(body, 'patterns');
+      const { patterns } = await api.call<{ patterns: Pattern[] }>('GET', '/patterns');
       clear(
         list,
         patterns.length === 0 ? h('li', { class: 'sub' }, 'No patterns stored.') : null,
         patterns.map((p) => {
-          const id = String(p.id ?? p._id ?? '');
-          const pat = (p.pattern as Record<string, unknown> | undefined) ?? p;
-          const active = (pat.meta as { active?: boolean } | undefined)?.active !== false;
+          const id = p.id ?? '';
+          const active = p.meta?.active !== false;
           return h(
             'li',
             {},
@@ -151,7 +150,7 @@ async function patternsPanel(panel: HTMLElement, api: Api): Promise<void> {
               { type: 'button', class: 'link', onclick: () => void edit(id) },
               h('strong', {}, id),
               ' ',
-              String(pat.name ?? ''),
+              p.name,
             ),
             h('span', { class: `pill ${active ? 'active' : 'inactive'}` }, active ? 'active' : 'inactive'),
             ' ',
@@ -455,11 +454,9 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
     if (status.value) q.set('status', status.value);
     if (pattern.value.trim()) q.set('pattern', pattern.value.trim());
     try {
-      const body = await api.call<unknown>('GET', `/threds?${q}`);
+      const body = await api.call<{ threds: ThredView[] }>('GET', `/threds?${q}`);
       const wanted = reaction.value.trim();
-      const threds = listOf<Record<string, unknown>>(body, 'threds')
-        .map(normalizeThred)
-        .filter((t) => !wanted || t.reaction === wanted);
+      const threds = body.threds.filter((t) => !wanted || t.reaction === wanted);
       threds.sort((a, b) => (b.updateTime ?? b.startTime ?? 0) - (a.updateTime ?? a.startTime ?? 0));
       clear(
         tbody,
@@ -467,7 +464,7 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
         threds.map((t) => {
           const resetTo = h(
             'select',
-            { 'aria-label': `Reset point for ${t.id}` },
+            { 'aria-label': `Reset point for ${t.thredId}` },
             ['last-workflow-task', 'first-workflow-task'].map((v) => h('option', { value: v }, v)),
           );
           const ended = t.status === 'terminated';
@@ -476,12 +473,12 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
           const reapplyUpdates = h('input', {
             type: 'checkbox',
             checked: !ended,
-            'aria-label': `Re-apply updates when resetting ${t.id}`,
+            'aria-label': `Re-apply updates when resetting ${t.thredId}`,
           });
           return h(
             'tr',
-            { 'data-thred-id': t.id },
-            h('td', { class: 'mono' }, h('a', { href: `#/thred/${encodeURIComponent(t.id)}` }, t.id)),
+            { 'data-thred-id': t.thredId },
+            h('td', { class: 'mono' }, h('a', { href: `#/thred/${encodeURIComponent(t.thredId)}` }, t.thredId)),
             h('td', {}, t.patternId ?? ''),
             h('td', {}, h('span', { class: `pill ${t.status ?? ''}` }, t.status ?? '')),
             h('td', {}, t.reaction ?? '—'),
@@ -493,16 +490,16 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
               h(
                 'div',
                 { class: 'actions' },
-                h('a', { href: temporalUrl(t.id), target: '_blank', rel: 'noopener' }, 'Temporal UI'),
+                h('a', { href: temporalUrl(t.thredId), target: '_blank', rel: 'noopener' }, 'Temporal UI'),
                 h(
                   'button',
                   {
                     type: 'button',
                     disabled: ended,
                     onclick: () => {
-                      if (confirm(`Terminate thred ${t.id}?`))
-                        void action(`Terminate ${t.id}`, () =>
-                          api.call('POST', `/threds/${encodeURIComponent(t.id)}/terminate`, {}),
+                      if (confirm(`Terminate thred ${t.thredId}?`))
+                        void action(`Terminate ${t.thredId}`, () =>
+                          api.call('POST', `/threds/${encodeURIComponent(t.thredId)}/terminate`, {}),
                         );
                     },
                   },
@@ -520,8 +517,8 @@ async function thredsPanel(panel: HTMLElement, api: Api): Promise<void> {
                   {
                     type: 'button',
                     onclick: () =>
-                      void action(`Reset ${t.id}`, () =>
-                        api.call('POST', `/threds/${encodeURIComponent(t.id)}/reset`, {
+                      void action(`Reset ${t.thredId}`, () =>
+                        api.call('POST', `/threds/${encodeURIComponent(t.thredId)}/reset`, {
                           to: resetTo.value,
                           ...(!reapplyUpdates.checked && { reapplyExclude: ['updates'] }),
                         }),
@@ -666,13 +663,12 @@ async function deadLettersPanel(panel: HTMLElement, api: Api): Promise<void> {
     ),
   );
   try {
-    const body = await api.call<unknown>('GET', '/dead-letters');
-    const letters = listOf<Record<string, unknown>>(body, 'deadLetters');
+    const { deadLetters: letters } = await api.call<{ deadLetters: DeadLetter[] }>('GET', '/dead-letters');
     clear(
       tbody,
       letters.length === 0 ? h('tr', {}, h('td', { colspan: 6, class: 'sub' }, 'No dead letters.')) : null,
       letters.map((d) => {
-        const id = String(d.id ?? d._id ?? '');
+        const id = d._id;
         const path = `/dead-letters/${encodeURIComponent(id)}`;
         return h(
           'tr',

@@ -1,5 +1,5 @@
 /** HTTP side of the contract (SPEC §8): login/refresh, bearer auth, error bodies turned into ApiRequestError. */
-import type { ApiError, Session, ThredSummary } from './types';
+import type { ApiError, Session } from './types';
 
 const SESSION_KEY = 'threds.session';
 
@@ -149,27 +149,4 @@ export class Api {
     if (!res.ok) throw new ApiRequestError(res.status, (parsed as ApiError) ?? { message: res.statusText });
     return parsed as T;
   }
-}
-
-/** Lists come back either bare or wrapped ({ threds: [...] }, { patterns: [...] }, { items: [...] }). */
-export function listOf<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  if (body && typeof body === 'object') {
-    const o = body as Record<string, unknown>;
-    for (const k of [key, 'items', 'results', 'data']) if (Array.isArray(o[k])) return o[k] as T[];
-    const first = Object.values(o).find(Array.isArray);
-    if (first) return first as T[];
-  }
-  return [];
-}
-
-/** A thred as the list shows it, whatever the server calls the id (thredId) or the reaction. */
-export function normalizeThred(t: Record<string, unknown>): ThredSummary {
-  const current = t.currentReaction as { reactionName?: string } | undefined;
-  return {
-    ...(t as unknown as ThredSummary),
-    id: String(t.thredId ?? t.id ?? t._id ?? ''),
-    reaction: (t.reaction as string | null | undefined) ?? current?.reactionName ?? null,
-    updateTime: (t.updateTime ?? t.lastUpdateTime) as number | undefined,
-  };
 }

@@ -2,14 +2,14 @@
  * The Threds console: log in, see your threds and messages live, answer prompts, broadcast inside a thred; admins
  * also get patterns, all threds and dead letters (admin.ts). Hash routes: #/ (all messages), #/thred/<id>, #/admin/….
  */
-import { Api, describeError, listOf, normalizeThred } from './api';
+import { Api, describeError } from './api';
 import { clear, fmtTime, h, toast } from './dom';
 import { Live, MessageStore, newEventId, type LiveStatus } from './live';
 import { renderMessage } from './render';
 import { renderAdmin } from './admin';
 import { whatIfPanel } from './what-if';
 import { diagramPanel, type DiagramPanel } from './diagram';
-import type { Message, ThredSummary } from './types';
+import type { Message, Template, ThredView } from './types';
 
 const api = new Api();
 const main = document.getElementById('main') as HTMLElement;
@@ -17,7 +17,7 @@ const nav = document.getElementById('nav') as HTMLElement;
 const who = document.getElementById('who') as HTMLElement;
 
 let live: Live | null = null;
-let threds: ThredSummary[] = [];
+let threds: ThredView[] = [];
 let thredsError = '';
 let inbox: { feed: HTMLElement; list: HTMLElement; thredId: string | null } | null = null;
 /** The diagram on the open thred page, redrawn as the thred's messages arrive. */
@@ -178,7 +178,7 @@ function card(m: Message): HTMLElement {
         re: e.id,
         source: { id: s?.participantId ?? '' },
         time: Date.now(),
-        data: { content: { type: e.data?.advice?.template?.name, values } },
+        data: { content: { type: (e.data?.advice?.template as Template | undefined)?.name, values } },
       });
       markAnswered(m.id, display);
       if (ack.refused.length) toast(`Answer accepted with refusals: ${JSON.stringify(ack.refused)}`, 'error');
@@ -192,10 +192,11 @@ async function loadThreds(): Promise<void> {
   const s = api.session;
   if (!s) return;
   try {
-    const body = await api.call<unknown>('GET', `/threds?participant=${encodeURIComponent(s.participantId)}&limit=100`);
-    threds = listOf<Record<string, unknown>>(body, 'threds')
-      .map(normalizeThred)
-      .sort((a, b) => (b.updateTime ?? b.startTime ?? 0) - (a.updateTime ?? a.startTime ?? 0));
+    const body = await api.call<{ threds: ThredView[] }>(
+      'GET',
+      `/threds?participant=${encodeURIComponent(s.participantId)}&limit=100`,
+    );
+    threds = body.threds.sort((a, b) => (b.updateTime ?? b.startTime ?? 0) - (a.updateTime ?? a.startTime ?? 0));
     thredsError = '';
   } catch (err) {
     thredsError = describeError(err);
@@ -224,10 +225,10 @@ function renderThredList(): void {
         h(
           'a',
           {
-            href: `#/thred/${encodeURIComponent(t.id)}`,
+            href: `#/thred/${encodeURIComponent(t.thredId)}`,
             class: 'thred-link',
-            'aria-current': t.id === current ? 'page' : undefined,
-            'data-thred-id': t.id,
+            'aria-current': t.thredId === current ? 'page' : undefined,
+            'data-thred-id': t.thredId,
           },
           h('strong', {}, t.patternName ?? t.patternId ?? 'thred'),
           h('span', { class: `pill ${t.status ?? ''}` }, t.status ?? '?'),
@@ -238,7 +239,7 @@ function renderThredList(): void {
             ' · ',
             fmtTime(t.updateTime ?? t.startTime),
           ),
-          h('span', { class: 'sub mono' }, t.id),
+          h('span', { class: 'sub mono' }, t.thredId),
         ),
       ),
     ),
@@ -265,7 +266,7 @@ function showInbox(thredId: string | null): void {
     );
   else feed.append(...msgs.map(card));
 
-  const thred = thredId ? threds.find((t) => t.id === thredId) : undefined;
+  const thred = thredId ? threds.find((t) => t.thredId === thredId) : undefined;
   diagram = thredId ? diagramPanel(api, { thredId }) : null;
   clear(
     main,

@@ -1,34 +1,12 @@
 /** The wire contract the console speaks (SPEC §2 event, §3 message, §8 HTTP, §9 WebSocket) — only what it reads. */
 
-export interface ThredsEvent {
-  id: string;
-  type: string;
-  thredId?: string;
-  re?: string;
-  source: { id: string; name?: string; uri?: string };
-  time?: number;
-  data?: EventData;
-}
-
-export interface EventData {
-  title?: string;
-  description?: string;
-  display?: { uri?: string };
-  advice?: { eventType?: string; title?: string; template?: Template };
-  content?: {
-    type?: string;
-    valuesType?: string;
-    values?: Record<string, unknown> | unknown[];
-    error?: { code?: number; message?: string };
-    [key: string]: unknown;
-  };
-}
-
-export interface Message {
-  id: string;
-  to: string[];
-  event: ThredsEvent;
-}
+/** Events and messages as the engine defines them (patterns/schema.ts): type-only, erased by esbuild. */
+import type { Static } from 'typebox';
+import type { Message } from '../../patterns/model';
+import type { ThredViewSchema } from '../../gateway/schemas';
+export type { DeadLetter } from '../../store/dead-letters';
+export type { Pattern } from '../../patterns/model';
+export type { EventData, Message, ThredsEvent } from '../../patterns/model';
 
 export interface Template {
   name?: string;
@@ -66,19 +44,8 @@ export interface ApiError {
   details?: { path?: string; reason?: string }[];
 }
 
-export interface ThredSummary {
-  id: string;
-  patternId?: string;
-  patternName?: string;
-  status?: string;
-  reaction?: string | null;
-  participants?: string[];
-  startTime?: number;
-  updateTime?: number;
-  endTime?: number;
-  broadcastAllowed?: boolean;
-  meta?: { label?: string; description?: string };
-}
+/** A thred as GET /threds and GET /threds/:id answer it, typed by the route schema. */
+export type ThredView = Static<typeof ThredViewSchema>;
 
 /** Frames from the server on /ws. */
 export type ServerFrame =
