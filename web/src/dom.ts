@@ -69,3 +69,27 @@ export function toast(text: string, kind: 'info' | 'error' = 'info'): void {
   box.append(item);
   if (kind === 'info') setTimeout(() => item.remove(), 5000);
 }
+
+/** A table with a header row of column names (scope col), an optional caption, and the given body. */
+export function dataTable(
+  attrs: Attrs,
+  columns: string[],
+  body: HTMLTableSectionElement | HTMLElement[],
+  caption?: string,
+): HTMLTableElement {
+  return h(
+    'table',
+    attrs,
+    caption === undefined ? null : h('caption', {}, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
+    Array.isArray(body) ? h('tbody', {}, body) : body,
+  );
+}

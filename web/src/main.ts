@@ -6,7 +6,7 @@ import { Api, describeError } from './api';
 import { clear, fmtTime, h, toast } from './dom';
 import { Live, MessageStore, newEventId, type LiveStatus } from './live';
 import { renderMessage } from './render';
-import { renderAdmin } from './admin';
+import { renderAdmin } from './admin/index';
 import { whatIfPanel } from './what-if';
 import { diagramPanel, type DiagramPanel } from './diagram';
 import type { Message, Template, ThredView } from './types';

@@ -4,7 +4,7 @@
  * (POST /threds/:id/replay), the first divergence marked on both sides.
  */
 import { Api, describeError } from './api';
-import { clear, h } from './dom';
+import { clear, dataTable, h } from './dom';
 
 interface Decision {
   kind: string;
@@ -113,21 +113,7 @@ function renderPaths(box: HTMLElement, real: Decision[], answer: ReplayAnswer): 
   const was = answer.diverges?.was;
   const wasAt = was ? real.findIndex((r) => sameDecision(r, was)) : -1;
   const table = (caption: string, head: string[], rows: HTMLElement[]) =>
-    h(
-      'table',
-      { class: 'what-if-path' },
-      h('caption', {}, caption),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          head.map((c) => h('th', { scope: 'col' }, c)),
-        ),
-      ),
-      h('tbody', {}, rows),
-    );
+    dataTable({ class: 'what-if-path' }, head, rows, caption);
   clear(
     box,
     table(
