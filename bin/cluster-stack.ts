@@ -28,6 +28,7 @@ import { loadDirectory } from '../store/directory';
 import type { Config } from './config';
 import { formatCredentials, seedDemo } from './demo-seed';
 import { retentionMs, setupThreds } from './commands/setup';
+import { pollUntil, waitForHttp } from './poll';
 
 const run = promisify(execFile);
 
@@ -517,30 +518,6 @@ export function startFerretPostgres(opts: { dir: string; port: number; pg: Postg
   );
 }
 
-export async function waitForHttp(
-  url: string,
-  timeoutMs = 60_000,
-  server?: { child: ChildProcess; logFile?: string },
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    if (server && server.child.exitCode !== null)
-      throw new Error(
-        `${url}: process exited with ${server.child.exitCode}${server.logFile ? `; see ${server.logFile}` : ''}`,
-      );
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 export interface ClusterServers {
   pg: Postgres;
   temporal: ServerProcess;
@@ -609,7 +586,7 @@ export async function startClusterServers(opts: {
       });
       processes.push(ui);
       uiUrl = `http://127.0.0.1:${opts.ports.ui}`;
-      await waitForHttp(uiUrl, 30_000, ui);
+      await waitForHttp(uiUrl, { timeoutMs: 30_000, process: ui });
     }
     return {
       pg,
@@ -631,18 +608,15 @@ export async function startClusterServers(opts: {
 /** With frontend TLS, readiness is the caller's (it holds the client certificate); here: the port accepts. */
 async function waitForTlsPort(port: number, server: ServerProcess): Promise<void> {
   const { connect } = await import('node:net');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (server.child.exitCode !== null)
-      throw new Error(`temporal-server exited with ${server.child.exitCode}; see ${server.logFile}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`temporal-server not listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await pollUntil(
+    `temporal-server listening on ${port}`,
+    () =>
+      new Promise<boolean>((r) => {
+        const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+        s.on('error', () => r(false));
+      }),
+    { timeoutMs: 120_000, intervalMs: 250, process: server },
+  );
 }
 
 /** SIGTERM in reverse start order, SIGKILL after the grace time. */
@@ -704,7 +678,7 @@ export function startThredsProcess(spec: ThredsProcessSpec, log: (name: string, 
     child.once('exit', (code, signal) => r({ code, signal })),
   );
   const readiness = spec.readyUrl
-    ? waitForHttp(spec.readyUrl, 120_000)
+    ? waitForHttp(spec.readyUrl, { timeoutMs: 120_000 })
     : spec.readyLine
       ? lineReady
       : Promise.resolve();

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
+import { pollUntil } from './poll';
 
 export const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const toolsBin = join(projectRoot, '.tools', 'bin');
@@ -142,24 +143,9 @@ export function startMongo(opts: MongoServerOptions): ServerProcess {
   );
 }
 
+/** Until `probe` resolves (a throw is "not yet"), or the server exits. */
 async function waitFor(what: string, server: ServerProcess | undefined, probe: () => Promise<void>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    if (server && server.child.exitCode !== null) {
-      throw new Error(`${what} exited with code ${server.child.exitCode}; see ${server.logFile}`);
-    }
-    try {
-      await probe();
-      return;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what} not reachable after ${timeoutMs} ms: ${String(lastError)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await pollUntil(what, () => probe().then(() => true), { timeoutMs, intervalMs: 200, process: server });
 }
 
 export async function waitForTemporal(address: string, server?: ServerProcess, timeoutMs = 60_000): Promise<void> {

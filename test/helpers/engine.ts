@@ -12,6 +12,7 @@ import { createThredWorker } from '../../bin/worker';
 import { engineSettings } from '../../bin/settings';
 import { stateQuery, type EngineSettings, type ThredSnapshot } from '../../workflows/messages';
 import { connectTestServers, type TestServers } from './servers';
+import { pollUntil } from '../../bin/poll';
 
 export type AgentHandler = (message: Message) => Promise<ThredsEvent | null>;
 
@@ -50,18 +51,7 @@ export async function waitFor<T>(
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return pollUntil(what, probe, { timeoutMs });
 }
 
 export async function startEngine(label: string, opts: EngineOptions): Promise<TestEngine> {
