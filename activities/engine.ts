@@ -23,6 +23,8 @@ export interface StepBatch {
   steps: StepRecord[];
   /** What the router's unbound index last heard from this run; absent when unknown (the index is then written). */
   unboundBefore?: boolean;
+  /** Items left in the thred's queue once the batch was taken (the gateway's backpressure reads it). */
+  queued?: number;
 }
 
 export interface StepRecord {
@@ -90,7 +92,7 @@ export function createEngineActivities(deps: EngineDeps) {
   }
 
   return {
-    async recordSteps({ thredId, pattern, steps, unboundBefore }: StepBatch): Promise<StepResult> {
+    async recordSteps({ thredId, pattern, steps, unboundBefore, queued }: StepBatch): Promise<StepResult> {
       const resolved: { message: Message; recipients: string[]; time: number; origin?: OutboundOrigin }[] = [];
       const recipients = new Set<string>();
       const writes: Promise<unknown>[] = [];
@@ -199,6 +201,7 @@ export function createEngineActivities(deps: EngineDeps) {
             updateTime: s.updateTime,
             ...(s.endTime !== undefined && { endTime: s.endTime }),
             version: last.step,
+            ...(queued !== undefined && { backlog: { queued, at: last.time } }),
           },
           { isNew: steps[0]!.step === 1 }, // a thred's first batch starts at step 1
         ),

@@ -8,7 +8,7 @@
  * complete up to the moment of the read.
  */
 import type { ThredsEvent } from '../patterns';
-import type { Store } from '../store';
+import type { Store, StoredEvent } from '../store';
 
 export interface LookBackRequest {
   thredId: string;
@@ -22,6 +22,11 @@ export interface LookBackRequest {
 
 /** Most events one look-back offers (the oldest ones; a window holding more is a pattern bug, logged by the caller). */
 export const LOOK_BACK_LIMIT = 100;
+/**
+ * Pages of candidates one look-back reads at most: handled events in the window do not count against the limit, so
+ * a window where a thred already took many events is read past them, up to this many pages.
+ */
+const MAX_PAGES = 10;
 
 const HANDLED_KINDS = ['matched', 'error'];
 
@@ -30,16 +35,25 @@ export function createLookBackActivities(deps: { store: Store }) {
   return {
     async lookBack(req: LookBackRequest): Promise<ThredsEvent[]> {
       const exclude = new Set(req.exclude);
-      const candidates = (
-        await store.events.lookBack(req.thredId, req.participants, req.since, LOOK_BACK_LIMIT + exclude.size)
-      ).filter((e) => !exclude.has(e.event.id));
-      if (candidates.length === 0) return [];
-      const handled = await store.thredLog.query(
-        { thredId: req.thredId, kind: { $in: HANDLED_KINDS }, eventId: { $in: candidates.map((e) => e.event.id) } },
-        { limit: candidates.length * 4 + 10 },
-      );
-      const handledIds = new Set(handled.map((r) => r.eventId));
-      const offered = candidates.filter((e) => !handledIds.has(e.event.id)).slice(0, LOOK_BACK_LIMIT);
+      const pageSize = LOOK_BACK_LIMIT + exclude.size;
+      const offered: StoredEvent[] = [];
+      let after: { storedAt: number; id: string } | undefined;
+      for (let page = 0; page < MAX_PAGES && offered.length < LOOK_BACK_LIMIT; page++) {
+        const read = await store.events.lookBack(req.thredId, req.participants, req.since, pageSize, after);
+        const candidates = read.filter((e) => !exclude.has(e.event.id));
+        if (candidates.length > 0) {
+          const handled = await store.thredLog.query(
+            { thredId: req.thredId, kind: { $in: HANDLED_KINDS }, eventId: { $in: candidates.map((e) => e.event.id) } },
+            { limit: candidates.length * 4 + 10 },
+          );
+          const handledIds = new Set(handled.map((r) => r.eventId));
+          offered.push(...candidates.filter((e) => !handledIds.has(e.event.id)));
+        }
+        if (read.length < pageSize) break;
+        const last = read[read.length - 1]!;
+        after = { storedAt: last.storedAt, id: last._id };
+      }
+      offered.splice(LOOK_BACK_LIMIT);
       // An unbound event offered to the thred is one of its events from now on (GET /threds/:id/events, replay).
       await Promise.all(
         offered.filter((e) => e.thredId === undefined).map((e) => store.events.linkToThred(e.event.id, req.thredId)),

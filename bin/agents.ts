@@ -37,7 +37,7 @@ export function nodeIdOf(a: AgentConfig): string {
 }
 
 export async function startAgentWorkers(opts: AgentWorkersOptions): Promise<AgentWorkers> {
-  const log = opts.logger ?? pino({ name: 'agents', level: process.env.LOG_LEVEL ?? 'info' });
+  const log = opts.logger ?? pino({ name: 'threds-agents', level: process.env.LOG_LEVEL || 'info' });
   const wanted = opts.only ? new Set(opts.only) : undefined;
   if (wanted) {
     const unknown = [...wanted].filter((t) => !opts.directory.agents.some((a) => a.nodeType === t));

@@ -18,8 +18,8 @@ const ConfigSchema = Type.Object({
   temporalTlsCa: Type.Optional(Type.String({ minLength: 1 })),
   /** Temporal Cloud API key (implies TLS). */
   temporalApiKey: Type.Optional(Type.String({ minLength: 1 })),
-  /** Closed threds' history retention that `threds setup` sets on the namespace, like 30d. */
-  retention: Type.Optional(Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' })),
+  /** How long ended threds are kept, like 30d (store and, by `threds setup`, Temporal); 0 keeps them forever. */
+  retention: Type.Optional(Type.String({ pattern: '^(0|[0-9]+(ms|s|m|h|d))$' })),
   mongoUrl: Type.String({ pattern: '^mongodb(\\+srv)?://' }),
   mongoDb: Type.String({ minLength: 1 }),
   port: Type.Integer({ minimum: 0, maximum: 65535 }),

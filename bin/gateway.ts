@@ -15,6 +15,17 @@ import type { EngineSettings } from '../workflows/messages';
 import type { Config } from './config';
 import { webConsole, type WebConsoleOptions } from '../gateway/plugins/web';
 
+/**
+ * Every process names the thred a line is about `thredId` (one jq filter follows it across gateway, worker and
+ * agents); the gateway's per-event lines list the threds an event went to as `thredIds`, so a single one is named
+ * `thredId` as well.
+ */
+export function oneThred(o: Record<string, unknown>): Record<string, unknown> {
+  return Array.isArray(o.thredIds) && o.thredIds.length === 1 && o.thredId === undefined
+    ? { ...o, thredId: o.thredIds[0] }
+    : o;
+}
+
 export interface StartGatewayOptions {
   config: Config;
   store: Store;
@@ -54,7 +65,11 @@ export async function startGateway(
     jwtSecret: config.jwtSecret,
     internalToken: opts.internalToken,
     gatewayId,
-    logger: opts.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel }),
+    logger:
+      opts.logger ??
+      (config.logLevel === 'silent'
+        ? false
+        : { name: 'threds-gateway', level: config.logLevel, formatters: { log: oneThred } }),
     limits: {
       ...(config.ratePerMinute !== undefined && { ratePerMinute: config.ratePerMinute }),
       ...(config.maxBodyBytes !== undefined && { bodyBytes: config.maxBodyBytes }),

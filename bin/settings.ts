@@ -2,6 +2,7 @@
 import type { Directory, AgentConfig } from '../store/directory';
 import { agentAddresses } from '../store/directory';
 import type { AgentCallOptions, EngineSettings } from '../workflows/messages';
+import { parseDuration } from '../gateway/tokens';
 
 export function toMs(d: string | number | undefined, fallback: number): number {
   if (d === undefined) return fallback;
@@ -31,7 +32,37 @@ export function engineSettings(dir: Directory, env: NodeJS.ProcessEnv = process.
     agents: agentAddresses(dir),
     groups: dir.groups,
     eventBudget: Number(env.THREDS_EVENT_BUDGET ?? 2000),
+    taskItems: Number(env.THREDS_TASK_ITEMS ?? 100),
+    historyEvents: Number(env.THREDS_HISTORY_MAX_EVENTS ?? 3000),
+    historyBytes: Number(env.THREDS_HISTORY_MAX_BYTES ?? 3 * 1024 * 1024),
     seenLimit: Number(env.THREDS_SEEN_LIMIT ?? 1000),
     agentOptions: Object.fromEntries(dir.agents.map((a) => [a.nodeType, agentCallOptions(a)])),
+  };
+}
+
+export const DEFAULT_RETENTION = '30d';
+export const DEFAULT_RETENTION_SWEEP_INTERVAL = '1h';
+
+export interface RetentionSettings {
+  /** How long an ended thred's records are kept; 0 keeps them forever. */
+  retentionMs: number;
+  /** How often a worker sweeps what is past it. */
+  sweepIntervalMs: number;
+}
+
+/** THREDS_RETENTION and THREDS_RETENTION_SWEEP_INTERVAL; a malformed value fails start-up, naming the variable. */
+export function retentionSettings(env: NodeJS.ProcessEnv = process.env): RetentionSettings {
+  const duration = (name: string, fallback: string, zero: boolean): number => {
+    const text = env[name] || fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined || (!zero && ms === 0))
+      throw new Error(
+        `${name}: "${text}" is not a duration like 30d, 12h, 15m${zero ? ' (0 keeps ended threds forever)' : ''}`,
+      );
+    return ms;
+  };
+  return {
+    retentionMs: duration('THREDS_RETENTION', DEFAULT_RETENTION, true),
+    sweepIntervalMs: duration('THREDS_RETENTION_SWEEP_INTERVAL', DEFAULT_RETENTION_SWEEP_INTERVAL, false),
   };
 }

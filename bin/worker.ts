@@ -4,7 +4,7 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Connection } from '@temporalio/client';
-import type { Store } from '../store';
+import { startRetentionSweeper, type Store } from '../store';
 import type { Directory } from '../store/directory';
 import { createActivities, type Pusher } from '../activities';
 import { THREDS_TASK_QUEUE } from '../workflows/messages';
@@ -12,6 +12,8 @@ import { temporalSecurityOptions, type TemporalSecurity } from '../gateway/tempo
 import { workflowBundle } from './bundle';
 import { THRED_SEARCH_ATTRIBUTES } from './stack';
 import { thredWorkerTelemetry } from '../telemetry/worker';
+import { processLogger } from '../telemetry/process';
+import { retentionSettings, type RetentionSettings } from './settings';
 
 export interface ThredWorkerOptions {
   connection: NativeConnection;
@@ -21,6 +23,8 @@ export interface ThredWorkerOptions {
   taskQueue?: string;
   push?: Pusher;
   maxCachedWorkflows?: number;
+  /** The retention sweep this worker takes its turns at (store/retention.ts); default from the environment. */
+  retention?: RetentionSettings;
 }
 
 /** Workers' and agents' connection: the same address and TLS / API key as every other Temporal client (SPEC §13). */
@@ -87,8 +91,9 @@ export async function createThredWorker(opts: ThredWorkerOptions): Promise<Worke
     throw new SearchAttributesMissing(opts.namespace, [...THRED_SEARCH_ATTRIBUTES], { namespaceMissing: true });
   });
   if (missing.length > 0) throw new SearchAttributesMissing(opts.namespace, missing);
+  const retention = opts.retention ?? retentionSettings();
   const telemetry = thredWorkerTelemetry(opts.store);
-  return Worker.create({
+  const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? THREDS_TASK_QUEUE,
@@ -107,4 +112,21 @@ export async function createThredWorker(opts: ThredWorkerOptions): Promise<Worke
     maxConcurrentLocalActivityExecutions: 100,
     shutdownGraceTime: '10s',
   });
+  // The sweep lives exactly as long as the worker runs, whoever runs it (`threds worker`, `threds dev`, tests).
+  const run = worker.run.bind(worker);
+  worker.run = async () => {
+    const log = processLogger();
+    const sweeper = startRetentionSweeper(opts.store, {
+      retentionMs: retention.retentionMs,
+      intervalMs: retention.sweepIntervalMs,
+      by: worker.options.identity,
+      ...(log && { log }),
+    });
+    try {
+      await run();
+    } finally {
+      await sweeper.stop();
+    }
+  };
+  return worker;
 }

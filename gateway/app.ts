@@ -19,6 +19,7 @@ import { SessionHub } from './session-hub';
 import { createControl } from './control';
 import authPlugin from './plugins/auth';
 import ingestPlugin from './plugins/ingest';
+import eventsQueryPlugin from './plugins/events-query';
 import sessionsPlugin from './plugins/sessions';
 import thredsPlugin from './plugins/threds';
 import adminPlugin from './plugins/admin';
@@ -129,6 +130,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   void app.register(authPlugin, ctx);
   void app.register(healthPlugin, ctx);
   void app.register(ingestPlugin, ctx);
+  void app.register(eventsQueryPlugin, ctx);
   void app.register(sessionsPlugin, ctx);
   void app.register(thredsPlugin, ctx);
   void app.register(adminPlugin, ctx);

@@ -12,6 +12,7 @@ import { EventInSchema, type EventIn } from './schemas';
 import { fail, summarize, toErrorBody, validationDetails } from './errors';
 import { eventProblem } from './input-limits';
 import type { GatewayMetrics } from './metrics';
+import type { Backpressure } from './backpressure';
 import { traceIdOf, traceOf, withTrace } from '../telemetry/trace-context';
 import { SpanKind, endSpan, startSpan, traceparentOf, withSpan } from '../telemetry/tracing';
 
@@ -43,6 +44,7 @@ export function createIngest(opts: {
   };
 }) {
   const { router, metrics } = opts;
+  let backpressure: Backpressure | undefined;
 
   /** Validates one raw event and completes it for `principal`. Throws VALIDATION / PAYLOAD_TOO_LARGE. */
   function prepare(raw: unknown, principal: Principal): ThredsEvent {
@@ -79,6 +81,13 @@ export function createIngest(opts: {
   return {
     prepare,
     /**
+     * Bounds what waits per thred and per principal (gateway/backpressure.ts); installed by the ingest plugin, which
+     * has the store, and applied here so HTTP and WebSocket events are bounded alike.
+     */
+    useBackpressure(b: Backpressure): void {
+      backpressure = b;
+    },
+    /**
      * Validates, stores and routes one event. `trace.traceparent` (the HTTP header) or else the event's own
      * `trace.traceparent` is the parent of its trace (SPEC §13); the stored event carries the gateway's span.
      */
@@ -103,9 +112,18 @@ export function createIngest(opts: {
           endSpan(span);
           return handled;
         }
+        // Refused before it is stored: a refused event was never acknowledged, and its re-send is a first send.
+        const ticket = await backpressure?.admit(event.thredId, principal.id);
         // One deadline for every Temporal and store call of the event: past it 503, and the client retries by id.
         const routed = event;
-        const result = await withSpan(span, () => router.route(routed, { deadline: Date.now() + opts.routeTimeoutMs }));
+        let result: RouteResult;
+        try {
+          result = await withSpan(span, () => router.route(routed, { deadline: Date.now() + opts.routeTimeoutMs }));
+        } catch (err) {
+          ticket?.done(false);
+          throw err;
+        }
+        ticket?.done(true);
         metrics.eventsAccepted.inc();
         countStarts(routed, result);
         opts.log?.info({ eventId: routed.id, thredIds: result.thredIds, traceId: traceIdOf(routed) }, 'event routed');

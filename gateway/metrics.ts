@@ -43,6 +43,25 @@ export function createMetrics() {
       labelNames: ['pattern', 'code'] as const,
       registers,
     }),
+    backpressureRefusals: new Counter({
+      name: 'threds_backpressure_refusals_total',
+      help: 'Events refused before routing, by reason: thred_backlog (503) or principal_in_flight (429)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    thredBacklog: new Gauge({
+      name: 'threds_gateway_thred_backlog',
+      help:
+        "This gateway's estimate of busy threds' backlogs (in flight here + the thred's last queue report + signalled " +
+        'since), by pattern: sum (stat=sum) and largest (stat=max)',
+      labelNames: ['pattern', 'stat'] as const,
+      registers,
+    }),
+    busyThreds: new Gauge({
+      name: 'threds_gateway_busy_threds',
+      help: 'Threds this gateway watches the backlog of (several events in flight, a high rate, or a queue)',
+      registers,
+    }),
     sessions: new Gauge({ name: 'threds_ws_sessions', help: 'Live WebSocket sessions on this instance', registers }),
     deliveries: new Counter({ name: 'threds_deliveries_total', help: 'Messages written to a WebSocket', registers }),
     deliveryFailures: new Counter({

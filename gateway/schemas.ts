@@ -93,6 +93,34 @@ export const StoredEventSchema = Type.Object({
   storedAt: Type.Number(),
 });
 
+/** GET /events (admin audit). `time` is the event's own time (the gateway fills it in when a client leaves it out). */
+export const EventAuditQuerySchema = Type.Object({
+  type: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'event type, exactly' })),
+  source: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'source.id, exactly' })),
+  thredId: Type.Optional(ThredIdSchema),
+  since: Type.Optional(TimeInSchema('events whose time is at or after this (ms since the epoch)')),
+  until: Type.Optional(TimeInSchema('events whose time is before this (ms since the epoch)')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'page size (default 50)' })),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 2048, description: 'nextCursor of the previous page (same filters)' }),
+  ),
+});
+
+export const AuditEventSchema = Type.Object({
+  ...StoredEventSchema.properties,
+  thredIds: Type.Array(Type.String(), {
+    description: 'the thred a bound event went to, or the threds an unbound event went to',
+  }),
+  outcome: Type.Optional(
+    Type.Enum(['no_thred', 'no_pattern'], { description: 'reached no thred: unknown thred, or no pattern took it' }),
+  ),
+});
+
+export const EventAuditPageSchema = Type.Object({
+  events: Type.Array(AuditEventSchema, { description: 'oldest first by event time, then id' }),
+  nextCursor: Type.Optional(Type.String({ description: 'present when more events match' })),
+});
+
 export const LogRecordSchema = Type.Object({
   seq: Type.Number(),
   kind: Type.String(),

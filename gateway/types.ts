@@ -7,6 +7,7 @@ import type { EngineSettings } from '../workflows/messages';
 import type { Router } from './routing';
 import type { Ingest } from './ingest';
 import type { GatewayMetrics } from './metrics';
+import type { BackpressureLimits } from './backpressure';
 import type { SessionHub } from './session-hub';
 
 export interface GatewayLimits {
@@ -30,6 +31,10 @@ export interface GatewayLimits {
   watchTtlMs: number;
   /** How often a gateway holding a watcher's session looks for changed threds. */
   watchPollMs: number;
+  /** Threds one gateway-run batch (transition, reset) may select; a larger selection is refused (400). */
+  batchMaxTargets: number;
+  /** Backpressure bounds; unset fields come from the environment (gateway/backpressure.ts backpressureLimits). */
+  backpressure?: Partial<BackpressureLimits>;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -43,6 +48,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   routeTimeoutMs: 10_000,
   watchTtlMs: 60_000,
   watchPollMs: 1_000,
+  batchMaxTargets: 10_000,
 };
 
 export interface GatewayDeps {

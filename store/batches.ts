@@ -49,23 +49,45 @@ export function createBatches(db: Db) {
     get(id: string): Promise<BatchRecord | null> {
       return coll.findOne({ _id: id });
     },
-    /** Records a chunk's outcome and moves the cursor past it. */
-    async progress(id: string, p: { cursor: number; done: number; errors: BatchError[]; now: number }): Promise<void> {
-      const batch = await coll.findOne({ _id: id }, { projection: { errors: 1 } });
-      const kept = [...(batch?.errors ?? []), ...p.errors].slice(0, MAX_BATCH_ERRORS);
-      await coll.updateOne(
-        { _id: id },
+    /**
+     * Records a chunk's outcome and moves the cursor past it, if `owner` still runs the batch. False when another
+     * gateway took it over meanwhile (a chunk outlasted the stale limit): that runner must stop, the new one goes on.
+     */
+    async progress(
+      id: string,
+      owner: string,
+      p: { cursor: number; done: number; errors: BatchError[]; now: number },
+    ): Promise<boolean> {
+      const batch = await coll.findOne({ _id: id, owner }, { projection: { errors: 1 } });
+      if (!batch) return false;
+      const kept = [...(batch.errors ?? []), ...p.errors].slice(0, MAX_BATCH_ERRORS);
+      const res = await coll.updateOne(
+        { _id: id, owner },
         {
           $set: { cursor: p.cursor, errors: kept, heartbeatAt: p.now },
           $inc: { done: p.done, failed: p.errors.length },
         },
       );
+      return res.matchedCount === 1;
     },
-    async finish(id: string, state: 'completed' | 'failed', now: number, error?: BatchError): Promise<void> {
-      await coll.updateOne(
-        { _id: id },
+    /** Keeps a running batch fresh while a long chunk is in flight; false once `owner` no longer runs it. */
+    async heartbeat(id: string, owner: string, now: number): Promise<boolean> {
+      const res = await coll.updateOne({ _id: id, owner, state: 'running' }, { $set: { heartbeatAt: now } });
+      return res.matchedCount === 1;
+    },
+    /** Ends the batch; with `owner`, only if that runner still owns it (false otherwise). */
+    async finish(
+      id: string,
+      state: 'completed' | 'failed',
+      now: number,
+      error?: BatchError,
+      owner?: string,
+    ): Promise<boolean> {
+      const res = await coll.updateOne(
+        { _id: id, ...(owner !== undefined && { owner }) },
         { $set: { state, finishedAt: now, heartbeatAt: now }, ...(error && { $push: { errors: error } }) },
       );
+      return res.matchedCount === 1;
     },
     /** Takes over a gateway-run batch whose runner stopped writing progress before `staleBefore`. */
     async claimStale(owner: string, staleBefore: number, now: number): Promise<BatchRecord[]> {

@@ -28,6 +28,8 @@ export type { SessionRecord } from './sessions';
 export type { ParticipantRecord } from './participants';
 export type { RefreshTokenRecord, RefreshUse } from './refresh-tokens';
 export type { WatchRecord } from './watches';
+export type { EventAuditQuery, EventAuditKey } from './events';
+export { sweepRetention, startRetentionSweeper, type SweepReport, type RetentionSweeper } from './retention';
 
 export function createStore(db: Db) {
   const threds = createThredStore(db);
@@ -50,9 +52,19 @@ export function createStore(db: Db) {
       await threds.migrateLegacy();
       await Promise.all([
         db.collection('events').createIndex({ thredId: 1, storedAt: 1 }),
+        // The audit query (GET /events) and retention: each filter of the query leads one index, (time, _id) is its order.
+        db.collection('events').createIndex({ thredIds: 1, storedAt: 1 }),
+        db.collection('events').createIndex({ type: 1, time: 1, _id: 1 }),
+        db.collection('events').createIndex({ sourceId: 1, time: 1, _id: 1 }),
+        db.collection('events').createIndex({ time: 1, _id: 1 }),
+        db.collection('events').createIndex({ re: 1 }),
+        db.collection('events').createIndex({ storedAt: 1 }),
         ...thredCollectionNames.map((name) => db.collection(name).createIndex({ participants: 1 })),
+        ...thredCollectionNames.map((name) => db.collection(name).createIndex({ endTime: 1 })),
         db.collection('thred_log').createIndex({ thredId: 1, seq: 1 }),
         db.collection('outbox').createIndex({ participantId: 1, createdAt: 1 }),
+        db.collection('outbox').createIndex({ thredId: 1 }),
+        db.collection('deliveries').createIndex({ thredId: 1 }),
         db.collection('sessions').createIndex({ participantId: 1 }),
         db.collection('refresh_tokens').createIndex({ family: 1 }),
       ]);

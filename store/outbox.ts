@@ -10,6 +10,8 @@ import { fromJsonText, toJsonText } from './json-field';
 export interface OutboxEntry {
   _id: string; // `${messageId}:${participantId}`
   participantId: string;
+  /** The message's thred, so retention can remove a thred's entries (absent on entries written before it). */
+  thredId?: string;
   message: Message;
   createdAt: number;
 }
@@ -25,10 +27,28 @@ export function createOutbox(db: Db) {
         participantIds.map((participantId) => ({
           _id: `${message.id}:${participantId}`,
           participantId,
+          ...(message.event.thredId !== undefined && { thredId: message.event.thredId }),
           message: toJsonText(message),
           createdAt: now,
         })),
       );
+    },
+    /** Retention (store/retention.ts): removes the entries of these threds; answers how many. */
+    async deleteOfThreds(thredIds: string[]): Promise<number> {
+      if (thredIds.length === 0) return 0;
+      return (await coll.deleteMany({ thredId: { $in: thredIds } })).deletedCount;
+    },
+    /**
+     * Retention: entries of control replies (thred SYSTEM), and entries written before `thredId` was stored, created
+     * before `cutoff` — neither can be traced to an ended thred.
+     */
+    async deleteUntracedBefore(cutoff: number): Promise<number> {
+      return (
+        await coll.deleteMany({
+          createdAt: { $lt: cutoff },
+          $or: [{ thredId: { $exists: false } }, { thredId: 'SYSTEM' }],
+        })
+      ).deletedCount;
     },
     async since(participantId: string, since: number, limit = 1000): Promise<OutboxEntry[]> {
       const docs = await coll

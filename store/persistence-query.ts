@@ -253,8 +253,7 @@ export function compileTask(task: unknown, path: string, maxResults = 1000): Com
     }
   }
   const need = (k: string) => {
-    if (params[k] === undefined)
-      fail(`${path}/params/${k}`, `${op} needs params.${k}`, ErrorCodes.MISSING_ARGUMENT);
+    if (params[k] === undefined) fail(`${path}/params/${k}`, `${op} needs params.${k}`, ErrorCodes.MISSING_ARGUMENT);
   };
   const p = `${path}/params`;
   switch (t.op) {

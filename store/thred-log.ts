@@ -35,6 +35,11 @@ export function createThredLog(db: Db) {
     async count(filter: Record<string, unknown>): Promise<number> {
       return coll.countDocuments(filter as never);
     },
+    /** Retention (store/retention.ts): removes the records of these threds; answers how many. */
+    async deleteOfThreds(thredIds: string[]): Promise<number> {
+      if (thredIds.length === 0) return 0;
+      return (await coll.deleteMany({ thredId: { $in: thredIds } })).deletedCount;
+    },
     async forThred(thredId: string, limit = 1000): Promise<ThredLogRecord[]> {
       const records = await coll.find({ thredId }).sort({ seq: 1, _id: 1 }).limit(limit).toArray();
       // Older records were written by a $setOnInsert upsert, which drops null fields on FerretDB: restore the shape.

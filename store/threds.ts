@@ -24,6 +24,16 @@ export interface ThredRecord {
   endTime?: number;
   /** Monotonic version (state.seq plus a step counter): a late retry never overwrites a newer snapshot. */
   version: number;
+  /**
+   * The thred's own report of its queue when this snapshot was taken (`at`: workflow time of its last step); the
+   * gateway's backpressure adds the events it signalled since.
+   */
+  backlog?: ThredBacklog;
+}
+
+export interface ThredBacklog {
+  queued: number;
+  at: number;
 }
 
 export interface ThredListQuery {
@@ -137,6 +147,13 @@ export function createThredStore(db: Db) {
       const doc = await partitionOf(id).findOne({ _id: id });
       return doc ? fromDoc(doc) : null;
     },
+    /** The backlog report, pattern and version of one thred: a lookup by _id reading three small fields. */
+    async backlog(id: string): Promise<{ patternId: string; version: number; backlog?: ThredBacklog } | null> {
+      const doc = await partitionOf(id).findOne({ _id: id }, { projection: { patternId: 1, version: 1, backlog: 1 } });
+      return doc
+        ? { patternId: doc.patternId, version: doc.version, ...(doc.backlog && { backlog: doc.backlog }) }
+        : null;
+    },
     /** Ids of the threds whose current reaction takes unbound events. */
     async acceptingUnbound(): Promise<string[]> {
       return (await unbound.find({}).toArray()).map((d) => d._id);
@@ -176,12 +193,55 @@ export function createThredStore(db: Db) {
       );
       return pages.flat().map(fromDoc);
     },
+    /** Retention (store/retention.ts): threds that ended before `cutoff`, up to `limit` of each partition. */
+    async endedBefore(cutoff: number, limit: number): Promise<{ id: string; endTime: number }[]> {
+      const pages = await Promise.all(
+        partitions.map((c) =>
+          c
+            .find({ status: { $ne: 'active' }, endTime: { $lt: cutoff } }, { projection: { _id: 1, endTime: 1 } })
+            .limit(limit)
+            .toArray(),
+        ),
+      );
+      return pages.flat().map((d) => ({ id: d._id, endTime: d.endTime! }));
+    },
+    /**
+     * Retention: removes the records of these threds that are still ended before `cutoff` (a thred revived by a reset
+     * meanwhile is kept); answers how many.
+     */
+    async deleteEndedBefore(ids: string[], cutoff: number): Promise<number> {
+      const counts = await Promise.all(
+        [...byPartition(ids)].map(async ([p, inP]) => {
+          const filter = { _id: { $in: inP }, status: { $ne: 'active' as const }, endTime: { $lt: cutoff } };
+          return (await partitions[p]!.deleteMany(filter)).deletedCount;
+        }),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    },
+    /** Which of these threds have a read-model record (retention keeps what other threds still refer to). */
+    async existing(ids: string[]): Promise<string[]> {
+      const found = await Promise.all(
+        [...byPartition(ids)].map(([p, inP]) =>
+          partitions[p]!.find({ _id: { $in: inP } }, { projection: { _id: 1 } }).toArray(),
+        ),
+      );
+      return found.flat().map((d) => d._id);
+    },
     async count(q: Omit<ThredListQuery, 'cursor' | 'limit'> = {}): Promise<number> {
       const filter = listFilter(q);
       const counts = await Promise.all(partitions.map((c) => c.countDocuments(filter)));
       return counts.reduce((a, b) => a + b, 0);
     },
   };
+}
+
+function byPartition(ids: string[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const id of ids) {
+    const p = thredPartition(id);
+    out.set(p, [...(out.get(p) ?? []), id]);
+  }
+  return out;
 }
 
 function listFilter(q: ThredListQuery): Filter<ThredDoc> {

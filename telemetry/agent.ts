@@ -3,6 +3,7 @@
  * (threds_agent_calls_total), times it, and spans it under the step that asked (the request event's traceparent);
  * the reply carries the agent's span as its traceparent, so the thred's next step continues the same trace.
  */
+import type { Info } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Message, ThredsEvent } from '../patterns';
@@ -15,6 +16,20 @@ export type AgentOutcome = 'ok' | 'no_reply' | 'error_reply' | 'retry' | 'failed
 function outcomeOf(reply: unknown): AgentOutcome {
   if (!reply) return 'no_reply';
   return (reply as ThredsEvent).data?.content?.error ? 'error_reply' : 'ok';
+}
+
+/**
+ * Whether Temporal gives up on the call after this failed attempt: a non-retryable failure, or the last attempt the
+ * retry policy allows. Such an attempt is the call's final outcome (the worker dead-letters it), not one more retry.
+ * Agent calls set no schedule-to-close timeout, so the attempt count is the only budget to run out.
+ */
+function finalAttempt(info: Info, err: unknown): boolean {
+  if (err instanceof ApplicationFailure) {
+    if (err.nonRetryable) return true;
+    if (err.type && info.retryPolicy?.nonRetryableErrorTypes?.includes(err.type)) return true;
+  }
+  const max = info.retryPolicy?.maximumAttempts;
+  return max !== undefined && max > 0 && info.attempt >= max;
 }
 
 export function agentTelemetry(
@@ -52,11 +67,7 @@ export function agentTelemetry(
           const cancelled = err instanceof CancelledFailure || ctx.cancellationSignal.aborted;
           metrics.agentCalls.inc({
             node_type: nodeType,
-            outcome: cancelled
-              ? 'cancelled'
-              : err instanceof ApplicationFailure && err.nonRetryable
-                ? 'failed'
-                : 'retry',
+            outcome: cancelled ? 'cancelled' : finalAttempt(ctx.info, err) ? 'failed' : 'retry',
           });
           endSpan(span, err);
           throw err;

@@ -66,6 +66,34 @@ export function createThredsMetrics(registry = new Registry(), defaultsPrefix?: 
       buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
       registers,
     }),
+    thredBacklog: new Gauge({
+      name: 'threds_thred_backlog',
+      help:
+        'Items queued in the threds this worker ran lately, by pattern: the sum (stat=sum) and the largest (stat=max) ' +
+        "of each thred's last report (a thred is forgotten once its queue is empty or it has not reported for 60 s)",
+      labelNames: ['pattern', 'stat'] as const,
+      registers,
+    }),
+    continueAsNew: new Counter({
+      name: 'threds_continue_as_new_total',
+      help: 'Runs ended by continue-as-new, by pattern and reason (suggested, budget, history_length, history_size)',
+      labelNames: ['pattern', 'reason'] as const,
+      registers,
+    }),
+    historyAtContinueAsNew: new Histogram({
+      name: 'threds_history_length_at_continue_as_new',
+      help: 'History events of a run when it continued as new, by reason',
+      labelNames: ['reason'] as const,
+      buckets: [100, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 10240],
+      registers,
+    }),
+    historyBytesAtContinueAsNew: new Histogram({
+      name: 'threds_history_bytes_at_continue_as_new',
+      help: 'History size (bytes) of a run when it continued as new, by reason',
+      labelNames: ['reason'] as const,
+      buckets: [64e3, 256e3, 512e3, 1e6, 2e6, 3e6, 4e6, 6e6, 8e6, 10e6],
+      registers,
+    }),
     agentSeconds: new Histogram({
       name: 'threds_agent_call_seconds',
       help: 'Duration of one agent call attempt in the agent process, by nodeType',

@@ -55,10 +55,36 @@ export function runtimeLogFunction(log: Logger): (entry: LogEntry) => void {
   };
 }
 
+interface AnyLogger {
+  level: string;
+  info(fields: object, msg: string): void;
+  child(bindings: object, options: { level: string }): { info(fields: object, msg: string): void };
+}
+
+/**
+ * An entry point's start-up line (listening, polling): a JSON log line written at any LOG_LEVEL but `silent`,
+ * because supervisors, scripts and tests wait for it whatever level the process logs at.
+ */
+export function announce(log: AnyLogger, fields: object, msg: string): void {
+  (log.level === 'silent' ? log : log.child({}, { level: 'info' })).info(fields, msg);
+}
+
 export interface ProcessTelemetry {
   /** The metrics server's port, when it runs. */
   port: number | undefined;
+  /** The process's JSON logger (LOG_LEVEL), for the entry point's own lines. */
+  log: Logger;
   close(): Promise<void>;
+}
+
+let processLog: Logger | undefined;
+
+/**
+ * The logger of a worker or agent process, once startProcessTelemetry ran; undefined in a process that did not
+ * (tests hosting workers in-process), so library code logs per-step lines only where an operator reads them.
+ */
+export function processLogger(): Logger | undefined {
+  return processLog;
 }
 
 /**
@@ -69,7 +95,8 @@ export async function startProcessTelemetry(
   role: ProcessRole,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ProcessTelemetry> {
-  const log = pino({ name: `threds-${role}`, level: env.LOG_LEVEL ?? 'info' });
+  const log = pino({ name: `threds-${role}`, level: env.LOG_LEVEL || 'info' });
+  processLog = log;
   initTracing(role === 'dev' ? 'threds' : `threds-${role}`, env);
   const port = metricsPort(env);
   const corePort = port === undefined ? undefined : await freeLoopbackPort();
@@ -88,17 +115,23 @@ export async function startProcessTelemetry(
   if (port !== undefined) {
     server = metricsServer(corePort);
     bound = await new Promise<number | undefined>((resolve) => {
-      server!.once('error', (err) => {
+      server!.once('error', (err: NodeJS.ErrnoException) => {
         // The process still does its work; its health check (a scrape) reports the missing endpoint.
-        log.error({ err: String(err), port }, 'metrics server not started');
+        log.error(
+          { err: String(err), port },
+          `metrics server not started: THREDS_METRICS_PORT ${port} ${err.code === 'EADDRINUSE' ? 'is in use' : 'failed'}`,
+        );
         resolve(undefined);
       });
       server!.listen(port, '0.0.0.0', () => resolve((server!.address() as AddressInfo).port));
     });
     if (bound !== undefined) log.info({ port: bound }, 'metrics at /metrics');
+  } else {
+    log.info('metrics off (THREDS_METRICS_PORT=off): no /metrics server, no Temporal SDK metrics');
   }
   return {
     port: bound,
+    log,
     async close() {
       if (bound !== undefined) await new Promise<void>((ok) => server!.close(() => ok()));
       await shutdownTracing();

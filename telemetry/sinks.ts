@@ -26,9 +26,21 @@ export interface StepReport {
   traceparent?: string;
 }
 
+/** A run ending by continue-as-new: why, and how long its history had grown. */
+export interface ContinueAsNewReport {
+  patternId: string;
+  reason: 'suggested' | 'budget' | 'history_length' | 'history_size';
+  historyLength: number;
+  historySize: number;
+  /** Items the run handled, and items its queue carries into the next run. */
+  handled: number;
+  carried: number;
+}
+
 export interface ThredsSinks extends Sinks {
   threds: {
     step(report: StepReport): void;
+    continuedAsNew(report: ContinueAsNewReport): void;
     /** The thred's view of one agent call: `reply`, `no_reply` or `failed` (retries exhausted or non-retryable). */
     agentCall(nodeType: string, outcome: 'reply' | 'no_reply' | 'failed'): void;
   };

@@ -31,6 +31,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 // The client part only: the package root also loads its workflow-sandbox and worker modules.
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import pino from 'pino';
 import { formatTraceparent, parseTraceparent } from './trace-context';
 
 export { SpanKind } from '@opentelemetry/api';
@@ -76,7 +77,10 @@ export function initTracing(
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
   if (protocol && protocol !== 'http/json') {
     // Only the JSON encoding of OTLP/HTTP is installed; collectors accept it on the same port and path.
-    console.warn(`[threds] OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: exporting OTLP/HTTP with JSON encoding instead`);
+    pino({ name: 'threds-tracing', level: env.LOG_LEVEL || 'info' }).warn(
+      { protocol },
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: exporting OTLP/HTTP with JSON encoding instead`,
+    );
   }
   ids = new ChosenIds();
   provider = new NodeTracerProvider({

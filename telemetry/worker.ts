@@ -10,10 +10,13 @@ import type { Store } from '../store';
 import { processMetrics, type ThredsMetrics } from './metrics';
 import type { StepReport, ThredsSinks } from './sinks';
 import { parseTraceparent } from './trace-context';
+import { processLogger } from './process';
 import { SpanKind, endSpan, startSpan, tracingEnabled, withSpan } from './tracing';
 
 /** The read model is written by the step's bookkeeping, after the report: counted a moment later, once per pattern. */
 const ACTIVE_RECOUNT_DELAY_MS = 1000;
+/** A thred that stopped reporting (ended elsewhere, evicted, moved to another worker) leaves the backlog gauge. */
+const BACKLOG_FORGET_MS = 60_000;
 
 export function thredWorkerTelemetry(store: Store, metrics: ThredsMetrics = processMetrics()) {
   const recounts = new Map<string, NodeJS.Timeout>();
@@ -30,8 +33,56 @@ export function thredWorkerTelemetry(store: Store, metrics: ThredsMetrics = proc
     recounts.set(patternId, t);
   }
 
+  const log = processLogger();
+
+  // The last queue depth each busy thred reported, summarised per pattern when scraped (no per-thred series).
+  const backlogs = new Map<string, { pattern: string; queued: number; at: number }>();
+  function noteBacklog(report: StepReport): void {
+    if (report.queued > 0 && report.status === 'active') {
+      backlogs.set(report.thredId, { pattern: report.patternId, queued: report.queued, at: Date.now() });
+    } else backlogs.delete(report.thredId);
+  }
+  function summariseBacklogs(): void {
+    const cutoff = Date.now() - BACKLOG_FORGET_MS;
+    const sums = new Map<string, { sum: number; max: number }>();
+    for (const [id, b] of backlogs) {
+      if (b.at < cutoff) {
+        backlogs.delete(id);
+        continue;
+      }
+      const s = sums.get(b.pattern) ?? { sum: 0, max: 0 };
+      s.sum += b.queued;
+      s.max = Math.max(s.max, b.queued);
+      sums.set(b.pattern, s);
+    }
+    metrics.thredBacklog.reset();
+    for (const [pattern, s] of sums) {
+      metrics.thredBacklog.set({ pattern, stat: 'sum' }, s.sum);
+      metrics.thredBacklog.set({ pattern, stat: 'max' }, s.max);
+    }
+  }
+  // Summarised at scrape time; prom-client calls a gauge's collect() for each /metrics.
+  (metrics.thredBacklog as unknown as { collect?: () => void }).collect = summariseBacklogs;
+
   function step(report: StepReport): void {
     const pattern = report.patternId;
+    noteBacklog(report);
+    // One line per step, with the field names of every process, so one event can be followed across them.
+    log?.info(
+      {
+        thredId: report.thredId,
+        ...(report.eventId && { eventId: report.eventId }),
+        ...(report.traceparent && { traceId: parseTraceparent(report.traceparent)?.traceId }),
+        pattern,
+        step: report.step,
+        cause: report.cause,
+        from: report.from,
+        to: report.to,
+        status: report.status,
+        ...(report.errorCodes.length > 0 && { errorCodes: report.errorCodes }),
+      },
+      'thred step',
+    );
     if (report.cause === 'event') metrics.eventsHandled.inc({ pattern });
     if (report.from !== report.to) metrics.transitions.inc({ pattern, from: report.from ?? '', to: report.to ?? '' });
     for (const code of report.errorCodes) metrics.stepErrors.inc({ pattern, code: String(code) });
@@ -60,6 +111,13 @@ export function thredWorkerTelemetry(store: Store, metrics: ThredsMetrics = proc
     threds: {
       step: { fn: (_info, report) => step(report) },
       agentCall: { fn: (_info, nodeType, outcome) => metrics.agentCalls.inc({ node_type: nodeType, outcome }) },
+      continuedAsNew: {
+        fn: (_info, r) => {
+          metrics.continueAsNew.inc({ pattern: r.patternId, reason: r.reason });
+          metrics.historyAtContinueAsNew.observe({ reason: r.reason }, r.historyLength);
+          metrics.historyBytesAtContinueAsNew.observe({ reason: r.reason }, r.historySize);
+        },
+      },
     },
   };
 
@@ -124,5 +182,9 @@ export function thredWorkerTelemetry(store: Store, metrics: ThredsMetrics = proc
 
 /** The sinks a replaying worker registers: replay never calls them, but an unregistered one is logged as an error. */
 export const replaySinks: InjectedSinks<ThredsSinks> = {
-  threds: { step: { fn: () => undefined }, agentCall: { fn: () => undefined } },
+  threds: {
+    step: { fn: () => undefined },
+    agentCall: { fn: () => undefined },
+    continuedAsNew: { fn: () => undefined },
+  },
 };

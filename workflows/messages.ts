@@ -36,8 +36,17 @@ export type ControlRequest = { op: 'terminate'; reason?: string } | { op: 'trans
 export interface EngineSettings {
   agents: AgentAddress[];
   groups: Record<string, string[]>;
-  /** Continue-as-new after this many handled items (besides the server's suggestion). */
+  /** Continue-as-new after this many handled items (besides the server's suggestion and the history bounds). */
   eventBudget: number;
+  /**
+   * Items one workflow task applies before the thred records them and yields (so the task completes and new signals
+   * get in); absent in inputs from before the bound: the workflow's default applies.
+   */
+  taskItems?: number;
+  /** Continue-as-new once the run's history has this many events (Temporal warns at 10,240). */
+  historyEvents?: number;
+  /** Continue-as-new once the run's history is this large in bytes (Temporal warns at 10 MB). */
+  historyBytes?: number;
   /** How many recent event ids a thred remembers for de-duplication (carried across continue-as-new). */
   seenLimit: number;
   /** Per-agent activity options, by nodeType. */
@@ -54,7 +63,9 @@ export interface AgentCallOptions {
 }
 
 export type QueueItem =
-  | { kind: 'event'; event: ThredsEvent; offered?: boolean }
+  // `reply`: an agent's reply, which no router stored, so the step that takes it stores it (carried across
+  // continue-as-new with the item).
+  | { kind: 'event'; event: ThredsEvent; offered?: boolean; reply?: boolean }
   | { kind: 'expire'; reaction: string; generation: number }
   | { kind: 'agent-failed'; nodeType: string; message: Message; error: string }
   | { kind: 'control'; id: string; request: ControlRequest };

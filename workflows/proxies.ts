@@ -16,6 +16,15 @@ export const engine = proxyLocalActivities<EngineActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
+/**
+ * The same bookkeeping as a regular activity on the thred's own task queue: used for the batch that ends a workflow
+ * task at the per-task item bound (a local activity would keep the task open).
+ */
+export const engineTasks = proxyActivities<EngineActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
 /** Agents: the task queue, timeouts and retry policy are per agent (EngineSettings.agentOptions), set per call. */
 export const agents = proxyActivities<AgentActivities>({
   startToCloseTimeout: '30s',

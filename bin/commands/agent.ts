@@ -6,7 +6,7 @@
 import { loadConfig } from '../config';
 import { openStore } from '../../store';
 import { loadDirectory } from '../../store/directory';
-import { startProcessTelemetry } from '../../telemetry/process';
+import { announce, startProcessTelemetry } from '../../telemetry/process';
 import { startAgentWorkers } from '../agents';
 import { connectWorkerTemporal } from '../worker';
 
@@ -34,7 +34,11 @@ export async function run(argv: string[]): Promise<number> {
     const stop = () => void agents.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    console.log(`[threds] agents ${agents.started.join(', ')} polling on ${config.temporalAddress}`);
+    announce(
+      telemetry.log,
+      { agents: agents.started, temporalAddress: config.temporalAddress },
+      `agents ${agents.started.join(', ')} polling on ${config.temporalAddress}`,
+    );
     await agents.running;
     return 0;
   } finally {

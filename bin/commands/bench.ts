@@ -1,6 +1,8 @@
 /**
  * `threds bench [--duration 15s] [--concurrency 8] [--idle 10000] [--long 3000] [--profile [--profile-dir D]]`
- * (npm run bench): see bench/run.ts. Usage text: COMMANDS in bin/threds.ts; bad arguments throw UsageError (exit 2)
+ * (npm run bench): see bench/run.ts. `threds bench --soak 10m`: the sustained-load and overload run instead
+ * (bench/soak.ts; each of its two phases lasts the given time; `--saturation N` sets the applied events/s the phases
+ * are 70 % and 150 % of, instead of the closed loop's measure). Usage text: COMMANDS in bin/threds.ts; bad arguments throw UsageError (exit 2)
  * before anything starts.
  */
 import { join, resolve } from 'node:path';
@@ -46,6 +48,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const soak = argv.indexOf('--soak');
+  if (soak >= 0) {
+    const phaseMs = parseDuration(argv[soak + 1] ?? '');
+    if (!phaseMs) throw new UsageError(`--soak: not a duration: "${argv[soak + 1] ?? ''}" (use e.g. 30s, 10m)`);
+    installRuntime();
+    const { runSoak } = await import('../../bench/soak');
+    const at = argv.indexOf('--saturation');
+    const saturation = at >= 0 ? Number(argv[at + 1]) : undefined;
+    if (saturation !== undefined && !(saturation > 0)) throw new UsageError('--saturation: expected events/s > 0');
+    const file = await runSoak({ phaseMs, threds: 20, ...(saturation !== undefined && { saturation }) });
+    console.log(`\n[bench] soak results: ${file} (and .png beside it)`);
+    return 0;
+  }
   const opts = parseBenchArgs(argv);
   installRuntime();
   const { runBench } = await import('../../bench/run');

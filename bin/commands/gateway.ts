@@ -11,6 +11,7 @@ import { engineSettings } from '../settings';
 import { internalToken } from '../internal-token';
 import { startGateway } from '../gateway';
 import { initTracing, temporalClientInterceptors } from '../../telemetry/tracing';
+import { announce } from '../../telemetry/process';
 
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
@@ -31,7 +32,11 @@ export async function run(_argv: string[]): Promise<number> {
     settings: engineSettings(directory),
     internalToken: internalToken(config.jwtSecret),
   });
-  console.log(`[threds] gateway listening on ${gateway.url} (GET /health, /docs, WebSocket /ws)`);
+  announce(
+    gateway.app.log,
+    { url: gateway.url },
+    `gateway listening on ${gateway.url} (GET /health, /docs, WebSocket /ws)`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

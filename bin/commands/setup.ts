@@ -1,20 +1,18 @@
 /**
  * `threds setup`: prepares an external (or the local) cluster for Threds, idempotently (SPEC §13): the namespace
- * (created when missing; its retention set to THREDS_RETENTION, default 30d), the thred search attributes of SPEC §10
+ * (created when missing; its retention follows THREDS_RETENTION, default 30d), the thred search attributes of SPEC §10
  * through the operator service, the MongoDB indexes, and the library patterns. Safe to run on every deploy: what
  * exists is left alone, so it also applies upgrades (new indexes, new attributes).
  */
 import type { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { connectTemporal } from '../../gateway/temporal-connection';
-import { parseDuration } from '../../gateway/tokens';
 import { openStore, type Store } from '../../store';
 import { loadConfig, type Config } from '../config';
 import { seed } from '../seed';
+import { retentionSettings } from '../settings';
 import { THRED_SEARCH_ATTRIBUTES } from '../stack';
 import { missingSearchAttributes } from '../worker';
-
-export const DEFAULT_RETENTION = '30d';
 
 const INDEXED_VALUE_TYPE_KEYWORD = 2; // proto temporal.api.enums.v1.IndexedValueType
 const ALREADY_EXISTS = 6;
@@ -54,9 +52,22 @@ async function settle<T>(
   }
 }
 
+/** Temporal refuses a namespace retention below one day. */
+const TEMPORAL_MIN_RETENTION_MS = 86_400_000;
+const days = (seconds: number) => `${+(seconds / 86_400).toFixed(3)} d`;
+
+/**
+ * The namespace's workflow execution retention follows THREDS_RETENTION, so a closed thred's history goes about when
+ * its records in the store do; raised to Temporal's minimum of one day. `0` (keep forever) has no Temporal
+ * equivalent — Temporal requires a retention, and a history kept forever only grows its database, while the audit
+ * lives in the store: an existing namespace keeps the retention it has, a new one gets Threds' default (30 days).
+ */
 async function ensureNamespace(o: SetupOptions, log: (l: string) => void): Promise<void> {
   const { workflowService } = o.connection;
-  const seconds = Math.round(o.retentionMs / 1000);
+  const wanted =
+    o.retentionMs === 0 ? undefined : Math.round(Math.max(o.retentionMs, TEMPORAL_MIN_RETENTION_MS) / 1000);
+  if (wanted !== undefined && o.retentionMs < TEMPORAL_MIN_RETENTION_MS)
+    log(`THREDS_RETENTION is below Temporal's minimum: closed thred histories are kept ${days(wanted)}`);
   let current: number | undefined;
   try {
     const ns = await workflowService.describeNamespace({ namespace: o.namespace });
@@ -66,31 +77,36 @@ async function ensureNamespace(o: SetupOptions, log: (l: string) => void): Promi
   }
   if (current === undefined) {
     try {
+      const seconds = wanted ?? retentionSettings({}).retentionMs / 1000;
       await workflowService.registerNamespace({
         namespace: o.namespace,
         workflowExecutionRetentionPeriod: msToTs(seconds * 1000),
       });
-      log(`namespace ${o.namespace} created (retention ${seconds / 86_400} d)`);
+      log(
+        `namespace ${o.namespace} created (retention ${days(seconds)}${wanted === undefined ? ", Threds' default: THREDS_RETENTION=0 keeps the store's records only" : ''})`,
+      );
     } catch (err) {
       if (code(err) !== ALREADY_EXISTS) throw err; // a concurrent setup made it
     }
     return;
   }
-  if (current === seconds) {
-    log(`namespace ${o.namespace} exists (retention ${seconds / 86_400} d)`);
+  if (wanted === undefined || current === wanted) {
+    log(
+      `namespace ${o.namespace} exists (retention ${days(current)}${wanted === undefined ? ', left as it is: THREDS_RETENTION=0' : ''})`,
+    );
     return;
   }
   try {
     await workflowService.updateNamespace({
       namespace: o.namespace,
-      config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
+      config: { workflowExecutionRetentionTtl: msToTs(wanted * 1000) },
     });
-    log(`namespace ${o.namespace}: retention ${current / 86_400} d → ${seconds / 86_400} d`);
+    log(`namespace ${o.namespace}: retention ${days(current)} → ${days(wanted)}`);
   } catch (err) {
     // Temporal Cloud manages namespaces through its own control plane: keep going, say how to change it there.
     if (code(err) !== PERMISSION_DENIED && code(err) !== UNIMPLEMENTED) throw err;
     log(
-      `namespace ${o.namespace}: retention stays ${current / 86_400} d (this server does not let us change it: ${(err as Error).message})`,
+      `namespace ${o.namespace}: retention stays ${days(current)} (this server does not let us change it: ${(err as Error).message})`,
     );
   }
 }
@@ -146,12 +162,9 @@ export async function setupThreds(o: SetupOptions): Promise<void> {
   log('library patterns present');
 }
 
+/** THREDS_RETENTION in ms (0: keep forever); a malformed value throws, naming the variable. */
 export function retentionMs(config: Pick<Config, 'retention'>): number {
-  const text = config.retention ?? DEFAULT_RETENTION;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < 86_400_000)
-    throw new Error(`THREDS_RETENTION: ${text} is not a duration of at least 1d (e.g. 30d)`);
-  return ms;
+  return retentionSettings({ THREDS_RETENTION: config.retention }).retentionMs;
 }
 
 export async function run(_argv: string[]): Promise<number> {

@@ -9,7 +9,7 @@ import { loadDirectory } from '../../store/directory';
 import { connectWorkerTemporal, createThredWorker, SearchAttributesMissing } from '../worker';
 import { httpPusher } from '../../activities';
 import { internalToken } from '../internal-token';
-import { startProcessTelemetry } from '../../telemetry/process';
+import { announce, startProcessTelemetry } from '../../telemetry/process';
 
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
@@ -28,7 +28,11 @@ export async function run(_argv: string[]): Promise<number> {
     const stop = () => worker.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    console.log(`[threds] worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
+    announce(
+      telemetry.log,
+      { taskQueue: config.taskQueue, temporalAddress: config.temporalAddress },
+      `worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`,
+    );
     await worker.run();
     return 0;
   } catch (err) {

@@ -9,9 +9,10 @@
  *   ThredStatus), so the batch goes through the thred's door like the single-thred route does.
  * - transition: an update of ours with a per-thred answer, which Temporal batches cannot send; reset: Temporal has a
  *   batch reset, but after a reset the read model must be rewound (gateway/thred-reset.ts) or the router refuses the
- *   new run's events. Both run here, as a bounded loop (MAX_TARGETS ids fixed at the start, CONCURRENCY at a time)
- *   whose cursor is stored after every chunk: a gateway that stops leaves the batch to the next one that notices
- *   its heartbeat is old (a chunk in flight at that moment may run twice).
+ *   new run's events. Both run here, as a bounded loop (at most `batchMaxTargets` ids, fixed at the start,
+ *   CONCURRENCY at a time) whose cursor is stored after every chunk: a gateway that stops leaves the batch to the
+ *   next one that notices its heartbeat is old (a chunk in flight at that moment may run twice); a runner renews
+ *   the heartbeat during a long chunk, and stops if another gateway took the batch over meanwhile.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
@@ -27,14 +28,14 @@ import { fail, toErrorBody } from '../errors';
 import { resetThred } from '../thred-reset';
 import { ResetBodySchema, errors } from '../schemas';
 
-/** Threds one gateway-run batch acts on; a larger selection is refused (narrow the query). */
-export const MAX_TARGETS = 10_000;
 /** Ids a dry run lists (the count is exact). */
 const DRY_RUN_IDS = 1000;
 const CONCURRENCY = 8;
 /** A running gateway batch without progress for this long has lost its runner. */
 const STALE_MS = 60_000;
 const RESUME_EVERY_MS = 20_000;
+/** While a chunk runs, its runner renews the heartbeat this often, so a slow chunk does not look like a dead runner. */
+const HEARTBEAT_MS = STALE_MS / 3;
 /** temporal.api.enums.v1.BatchOperationState */
 const TEMPORAL_STATE: Record<number, BatchRecord['state']> = { 1: 'running', 2: 'completed', 3: 'failed' };
 
@@ -190,8 +191,17 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   async function runLoop(b: BatchRecord): Promise<void> {
     const targets = b.targets ?? [];
     let cursor = b.cursor ?? 0;
+    // Set once another gateway owns the batch (it found the heartbeat stale): this runner stops after its chunk.
+    let lost = false;
+    const beat = setInterval(() => {
+      batches.heartbeat(b._id, owner, ctx.now()).then(
+        (owned) => (lost ||= !owned),
+        (err: unknown) => app.log.warn({ err, batchId: b._id }, 'batch heartbeat not written'),
+      );
+    }, HEARTBEAT_MS);
+    beat.unref();
     try {
-      while (cursor < targets.length && !closing) {
+      while (cursor < targets.length && !closing && !lost) {
         const chunk = targets.slice(cursor, cursor + CONCURRENCY);
         const failures: BatchError[] = [];
         let done = 0;
@@ -206,12 +216,15 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
           }),
         );
         cursor += chunk.length;
-        await batches.progress(b._id, { cursor, done, errors: failures, now: ctx.now() });
+        if (!(await batches.progress(b._id, owner, { cursor, done, errors: failures, now: ctx.now() }))) lost = true;
       }
-      if (cursor >= targets.length) await batches.finish(b._id, 'completed', ctx.now());
+      if (lost) app.log.info({ batchId: b._id, cursor }, 'batch taken over by another gateway; this runner stops');
+      else if (cursor >= targets.length) await batches.finish(b._id, 'completed', ctx.now(), undefined, owner);
     } catch (err) {
       // The store failed: leave the batch running; its heartbeat ages and a gateway resumes it from the cursor.
       app.log.error({ err, batchId: b._id }, 'batch runner stopped');
+    } finally {
+      clearInterval(beat);
     }
   }
 
@@ -338,12 +351,10 @@ const batch: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         return reply.code(202).send(await viewOf(base));
       }
 
-      const targets = await targetsOf(query, MAX_TARGETS);
-      if (targets.length > MAX_TARGETS) {
-        throw bad(
-          body.query !== undefined ? '/query' : '/filter',
-          `selects more than ${MAX_TARGETS} threds; narrow it`,
-        );
+      const max = ctx.limits.batchMaxTargets;
+      const targets = await targetsOf(query, max);
+      if (targets.length > max) {
+        throw bad(body.query !== undefined ? '/query' : '/filter', `selects more than ${max} threds; narrow it`);
       }
       const record: BatchRecord = {
         ...base,

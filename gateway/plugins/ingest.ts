@@ -3,13 +3,14 @@
  * then event by event, so one bad event becomes that result's `error` instead of failing the others. Events of a batch
  * are routed in order (a bound event may follow the event that started its thred).
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { GatewayContext } from '../types';
 import { toErrorBody } from '../errors';
+import { backpressureLimits, createBackpressure, retryAfterOf } from '../backpressure';
 import { eventProblem } from '../input-limits';
 import { BatchInSchema, EventInSchema, IngestResponseSchema, errors } from '../schemas';
 
@@ -24,6 +25,14 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', app.authenticate);
 
+  const store = ctx.deps.store;
+  ctx.ingest.useBackpressure(
+    createBackpressure({
+      limits: { ...backpressureLimits(), ...ctx.limits.backpressure },
+      read: (thredId) => store.threds.backlog(thredId),
+      metrics: ctx.metrics,
+    }),
+  );
   const checkEvent = Compile(EventInSchema);
   const checkEnvelope = Compile(
     Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: ctx.limits.batchSize }) }),
@@ -72,16 +81,29 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
     async (req, reply) => {
       const body: unknown = req.body;
       if (!isBatch(body)) {
-        const result = await ctx.ingest.ingest(body, req.principal, traceHeader(req.headers));
-        return reply.code(202).send({ results: [result] });
+        try {
+          const result = await ctx.ingest.ingest(body, req.principal, traceHeader(req.headers));
+          return reply.code(202).send({ results: [result] });
+        } catch (err) {
+          // Backpressure refusals say when to come back; answered here, as the error handler logs every 5xx as an
+          // error and an overload would flood the log with expected refusals (they are counted in /metrics).
+          const seconds = retryAfterOf(err);
+          if (seconds === undefined) throw err;
+          const error = toErrorBody(err);
+          // The route's typed reply knows only its 202 body; the error statuses share the one error shape.
+          return (reply as FastifyReply).code(error.statusCode).header('retry-after', String(seconds)).send(error);
+        }
       }
       const results = [];
+      let retryAfter: number | undefined;
       for (const raw of body.events as unknown[]) {
         try {
           results.push(await ctx.ingest.ingest(raw, req.principal, traceHeader(req.headers)));
         } catch (err) {
+          const seconds = retryAfterOf(err);
+          if (seconds !== undefined) retryAfter = Math.max(retryAfter ?? 0, seconds);
           const error = toErrorBody(err);
-          if (error.statusCode >= 500) req.log.error({ err }, 'batch event failed');
+          if (error.statusCode >= 500 && seconds === undefined) req.log.error({ err }, 'batch event failed');
           const id = (raw as { id?: unknown } | null)?.id;
           results.push({
             ...(typeof id === 'string' && { eventId: id }),
@@ -92,6 +114,8 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
           });
         }
       }
+      // A batch answers 202 with an error per refused event; Retry-After tells when to re-send those.
+      if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
       return reply.code(202).send({ results });
     },
   );

@@ -182,7 +182,7 @@ export class FaultStack {
       );
     } else {
       // Both commands print this line once their Temporal workers are created, right before they start polling.
-      const marker = part === 'worker' ? '[threds] worker polling' : '[threds] agents ';
+      const marker = part === 'worker' ? 'worker polling task queue' : '"msg":"agents ';
       await poll(part, async () => readFileSync(logFile, 'utf8').includes(marker), 60_000, r);
     }
   }

@@ -11,7 +11,7 @@ import { projectRoot } from '../../bin/stack';
 import { workflowBundle } from '../../bin/bundle';
 import { startGatewayEngine, type Gateway, type GatewayEngine } from '../helpers/gateway';
 import { waitFor } from '../helpers/engine';
-import { askPattern, twicePattern } from '../fixtures/look-back-patterns';
+import { askPattern, busyPattern, twicePattern } from '../fixtures/look-back-patterns';
 import { replaySinks } from '../../telemetry/worker';
 import type { Static } from 'typebox';
 import type { LogRecordSchema, StoredEventSchema } from '../../gateway/schemas';
@@ -22,7 +22,12 @@ const admin = () => g.bearer('ops', ['admin']);
 
 beforeAll(async () => {
   g = await startGatewayEngine('look-back', {
-    patterns: [askPattern('lb_ask', 30_000), askPattern('lb_short', 1500), twicePattern('lb_twice', 60_000)],
+    patterns: [
+      askPattern('lb_ask', 30_000),
+      askPattern('lb_short', 1500),
+      twicePattern('lb_twice', 60_000),
+      busyPattern('lb_busy', 60_000),
+    ],
   });
   gw = await g.gateway({}, false);
 });
@@ -118,6 +123,33 @@ describe('look-back', () => {
     if (process.env.THREDS_RECORD_HISTORIES === '1') {
       writeFileSync(join(projectRoot, 'test', 'fixtures', 'histories', 'look_back.json'), historyToJSON(history));
     }
+  });
+
+  it('an unhandled answer behind more handled events than one read holds (100) is still offered', async () => {
+    const askee = `erin-${uniq()}`;
+    const ticket = uniq();
+    const thredId = await ask('lb_busy', askee, ticket);
+    await reached(thredId, 'busy');
+    const ticks = Array.from({ length: 105 }, () => ({ id: `t-${uniq()}`, type: 'org.test.tick', thredId }));
+    for (let i = 0; i < ticks.length; i += 50) {
+      const res = await gw.app.inject({
+        method: 'POST',
+        url: '/events',
+        payload: { events: ticks.slice(i, i + 50).map((t) => ({ source: { id: askee }, ...t })) },
+        headers: g.bearer(askee),
+      });
+      expect(res.statusCode).toBe(202);
+    }
+    // All ticks handled before the answer arrives, so it is stored behind them in the window.
+    await waitFor(async () => {
+      const log = (await gw.app.inject({ method: 'GET', url: `/threds/${thredId}/log`, headers: admin() })).json()
+        .log as LogRecord[];
+      return log.filter((r) => r.kind === 'matched' && r.from === 'busy').length >= ticks.length;
+    }, 'the ticks handled');
+    const late = answer(ticket, { thredId }); // `busy` does not take it: not handled
+    expect((await post(askee, late)).status).toBe(202);
+    expect((await post(askee, { id: `go-${uniq()}`, type: 'org.test.go', thredId })).status).toBe(202);
+    expect((await reached(thredId, 'done')).locals.answers).toEqual([`await:${late.id}`]);
   });
 
   it('a bound answer posted before its thred exists is offered once the thred asks', async () => {
