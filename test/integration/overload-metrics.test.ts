@@ -3,8 +3,6 @@
 // burst to one thred is partly refused (503 + Retry-After), the thred continues as new by history length, and both
 // /metrics endpoints show it: refusals by reason, history length at continue-as-new, continue-as-new by reason,
 // the backlog gauges, and the SDK's workflow-task duration.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,54 +13,31 @@ import { signAccessToken } from '../../gateway/tokens';
 import { stateQuery } from '../../workflows/messages';
 import { connectTestServers, type TestServers } from '../helpers/servers';
 import { waitFor } from '../helpers/engine';
+import { freePort, startThreds, type ThredsProcess } from '../helpers/threds-process';
+import { sample, scrape } from '../helpers/prometheus';
 
 const JWT_SECRET = 'overload-' + randomBytes(12).toString('hex');
 const PATTERN = `ovl_tally_${randomBytes(3).toString('hex')}`;
-const children: { name: string; child: ChildProcess; output: string[] }[] = [];
+const children: ThredsProcess[] = [];
 let s: TestServers;
 let ports: { gateway: number; worker: number };
 
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
-}
-
 function start(name: string, args: string[], env: Record<string, string>): void {
-  const output: string[] = [];
-  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'threds.mjs'), ...args], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
+  children.push(
+    startThreds(name, args, {
       MONGO_DB: s.dbName,
       THREDS_JWT_SECRET: JWT_SECRET,
       THREDS_CONFIG_DIR: join(projectRoot, 'test', 'fixtures', 'config-empty'),
       THREDS_TASK_QUEUE: s.taskQueue,
       LOG_LEVEL: 'warn',
       ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  children.push({ name, child, output });
+    }),
+  );
 }
 
-const logs = () => children.map((c) => `--- ${c.name} ---\n${c.output.join('').slice(-2000)}`).join('\n');
+const logs = () => children.map((c) => c.tail()).join('\n');
 const ok = async (url: string) => (await fetch(url).catch(() => undefined))?.status === 200;
-const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+const scrapePort = (port: number) => scrape(`http://127.0.0.1:${port}/metrics`);
 
 beforeAll(async () => {
   s = await connectTestServers('overload_metrics');
@@ -105,17 +80,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-        }),
-    ),
-  );
+  await Promise.all(children.map((c) => c.stop(15_000)));
   await s?.close();
 }, 60_000);
 
@@ -165,12 +130,12 @@ describe('overload settings and metrics', () => {
     }, 'every acknowledged event applied');
     expect(snap.run).toBeGreaterThanOrEqual(1);
 
-    const gateway = await scrape(ports.gateway);
+    const gateway = await scrapePort(ports.gateway);
     expect(sample(gateway, 'threds_backpressure_refusals_total', { reason: 'thred_backlog' })).toBe(refused);
     expect(gateway).toMatch(/^# TYPE threds_gateway_thred_backlog gauge/m);
     expect(gateway).toMatch(/^# TYPE threds_gateway_busy_threds gauge/m);
 
-    const worker = await scrape(ports.worker);
+    const worker = await scrapePort(ports.worker);
     expect(
       sample(worker, 'threds_continue_as_new_total', { pattern: PATTERN, reason: 'history_length' }),
     ).toBeGreaterThanOrEqual(1);

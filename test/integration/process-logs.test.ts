@@ -16,6 +16,7 @@ import { connectTestServers, type TestServers } from '../helpers/servers';
 import { waitFor } from '../helpers/engine';
 import { WsClient } from '../helpers/gateway';
 import { freePort, jsonOf, startThreds, type ThredsProcess } from '../helpers/threds-process';
+import { sample, scrape } from '../helpers/prometheus';
 
 const JWT_SECRET = 'proclogs-' + randomBytes(12).toString('hex');
 const suffix = randomBytes(3).toString('hex');
@@ -52,18 +53,6 @@ async function post(event: object, headers: Record<string, string> = {}) {
   expect(res.status, body).toBe(202);
   return JSON.parse(body) as { results: { eventId: string; thredIds: string[]; started: string[] }[] };
 }
-
-/** The value of the first sample of `name` whose labels include `labels` (undefined when there is none). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-const scrape = async (url: string) => (await fetch(url)).text();
 
 beforeAll(async () => {
   s = await connectTestServers('proclogs');

@@ -17,6 +17,7 @@ import { signAccessToken } from '../../gateway/tokens';
 import { connectTestServers, type TestServers } from '../helpers/servers';
 import { waitFor } from '../helpers/engine';
 import { WsClient } from '../helpers/gateway';
+import { sample, scrape } from '../helpers/prometheus';
 
 interface OtlpSpan {
   traceId: string;
@@ -96,18 +97,7 @@ function start(name: string, args: string[], env: Record<string, string>): void 
 
 const logs = () => children.map((c) => `--- ${c.name} ---\n${c.output.join('').slice(-2000)}`).join('\n');
 const ok = async (url: string) => (await fetch(url).catch(() => undefined))?.status === 200;
-const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-
-/** The value of the first sample of `name` whose labels include `labels` (undefined when there is none). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+const scrapePort = (port: number) => scrape(`http://127.0.0.1:${port}/metrics`);
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -300,7 +290,7 @@ describe('observability', () => {
     const pattern = { pattern: PATTERN };
     const worker = await waitFor(
       async () => {
-        const text = await scrape(ports.worker);
+        const text = await scrapePort(ports.worker);
         return (sample(text, 'threds_step_errors_total', { ...pattern, code: '5200' }) ?? 0) > 0 &&
           (sample(text, 'threds_threds_active', pattern) ?? 0) > 0
           ? text
@@ -322,7 +312,7 @@ describe('observability', () => {
     );
     expect(sample(worker, 'temporal_worker_start')).toBeGreaterThan(0);
 
-    const agents = await scrape(ports.agents);
+    const agents = await scrapePort(ports.agents);
     expect(sample(agents, 'threds_agent_calls_total', { node_type: AGENT, outcome: 'ok' })).toBe(1);
     expect(sample(agents, 'threds_agent_call_seconds_count', { node_type: AGENT })).toBe(1);
     expect(sample(agents, 'temporal_worker_start')).toBeGreaterThan(0);

@@ -257,11 +257,30 @@ describe('thred engine', () => {
     const bound = Array.from({ length: total - 1 }, (_, k) =>
       evt('test.count', 'sensor7', { thredId, data: { content: { values: { i: k + 1 } } } }),
     );
-    // The first bound signal is held in flight until every bound event is stored — the routes have then all reached
-    // the batcher — so the test does not depend on how the store's and Temporal's round trips interleave.
+    // The first bound signal is held in flight until every route has its two store answers (the thred record and the
+    // stored event) — what it awaits before handing the event to the batcher — and one macrotask more, so every route
+    // has reached the batcher: the test does not depend on how the store's and Temporal's round trips interleave.
     let held = false;
-    const allStored = () =>
-      waitFor(async () => (await Promise.all(bound.map((b) => e.store.events.get(b.id)))).every(Boolean), 'stored');
+    let looked = 0;
+    const store = {
+      ...e.store,
+      threds: {
+        ...e.store.threds,
+        get: async (id: string) => {
+          const record = await e.store.threds.get(id);
+          if (id === thredId) looked++;
+          return record;
+        },
+      },
+    } as typeof e.store;
+    const allStored = async () => {
+      await waitFor(
+        async () =>
+          looked >= bound.length && (await Promise.all(bound.map((b) => e.store.events.get(b.id)))).every(Boolean),
+        'every route past its store round trips',
+      );
+      await new Promise((r) => setImmediate(r));
+    };
     const client = {
       withDeadline: <R>(deadline: number | Date, fn: () => Promise<R>) => e.s.client.withDeadline(deadline, fn),
       workflow: {
@@ -276,7 +295,7 @@ describe('thred engine', () => {
         }),
       },
     } as unknown as typeof e.s.client;
-    const router = createRouter({ client, store: e.store, settings: e.settings, taskQueue: e.s.taskQueue });
+    const router = createRouter({ client, store, settings: e.settings, taskQueue: e.s.taskQueue });
     await Promise.all(bound.map((b) => router.route(b)));
     await waitFor(async () => (await e.snapshot(thredId)).state.locals.n === total, `${total} counted events`);
     const history = (await e.s.client.workflow.getHandle(thredId).fetchHistory()).events ?? [];
