@@ -49,6 +49,8 @@ const COUNTER = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Requests the soak client holds open at once (each is a socket). */
+const MAX_IN_FLIGHT = 2000;
 
 function rssMB(pid: number | undefined): number {
   if (!pid) return NaN;
@@ -130,16 +132,37 @@ export async function runSoak(opts: SoakOptions): Promise<string> {
     let refused = 0;
     const refusedBy: Record<string, number> = {};
     let latencies: number[] = [];
+    // The client holds at most MAX_IN_FLIGHT requests open (one socket each): beyond that a send waits for a slot,
+    // and the schedule's lag is reported instead of the client running out of file descriptors.
+    let inFlight = 0;
+    const slotFreed: (() => void)[] = [];
+    let connectionErrors = 0;
     const post = async (event: Record<string, unknown>): Promise<void> => {
       for (;;) {
+        while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => slotFreed.push(r));
+        inFlight++;
         const t0 = Date.now();
-        const res = await fetch(`${base}/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(event),
-        });
+        let res: Response | undefined;
+        try {
+          res = await fetch(`${base}/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify(event),
+          });
+          await res.arrayBuffer();
+        } catch {
+          res = undefined;
+        } finally {
+          inFlight--;
+          slotFreed.shift()?.();
+        }
+        if (!res) {
+          // No answer: the event may or may not be stored; the same id again is safe (the gateway dedupes).
+          connectionErrors++;
+          await sleep(1000);
+          continue;
+        }
         latencies.push(Date.now() - t0);
-        await res.arrayBuffer();
         if (res.status === 202) {
           accepted++;
           if (typeof event.thredId === 'string') acked.set(event.thredId, (acked.get(event.thredId) ?? 0) + 1);
@@ -221,12 +244,21 @@ export async function runSoak(opts: SoakOptions): Promise<string> {
       }, 1000);
       const pending: Promise<void>[] = [];
       const total = Math.round((opts.phaseMs / 1000) * rate);
+      const errorsAt = connectionErrors;
+      let failure: unknown;
       for (let i = 0; i < total; i++) {
         const wait = start + (i * 1000) / rate - Date.now();
         if (wait > 0) await sleep(wait);
-        pending.push(one(i));
+        // Caught here: a rejection left unhandled while the schedule runs would end the process and leave the
+        // servers it started behind.
+        pending.push(
+          one(i).catch((err: unknown) => {
+            failure ??= err;
+          }),
+        );
       }
       await Promise.all(pending);
+      if (failure) throw failure;
       const loadEnd = Date.now();
       const { recoveryMs } = await drain(applied, acked, thredIds);
       clearInterval(sampler);
@@ -241,6 +273,7 @@ export async function runSoak(opts: SoakOptions): Promise<string> {
         maxBacklogPerThred: Math.max(0, ...mine.map((s) => s.backlogMax)),
         recoveryMs,
         loadMs: loadEnd - start,
+        connectionErrors: connectionErrors - errorsAt,
         rss: { worker: rssMB(worker.pid), gateway: rssMB(gateway.pid) },
       });
       console.log(`[soak] ${name}: ${JSON.stringify(phases.at(-1))}`);

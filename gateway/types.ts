@@ -33,6 +33,9 @@ export interface GatewayLimits {
   watchPollMs: number;
   /** Threds one gateway-run batch (transition, reset) may select; a larger selection is refused (400). */
   batchMaxTargets: number;
+  /** Stored events and log records one what-if replay reads at most (a longer thred is replayed up to them). */
+  replayEvents: number;
+  replayLog: number;
   /** Backpressure bounds; unset fields come from the environment (gateway/backpressure.ts backpressureLimits). */
   backpressure?: Partial<BackpressureLimits>;
 }
@@ -49,6 +52,8 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   watchTtlMs: 60_000,
   watchPollMs: 1_000,
   batchMaxTargets: 10_000,
+  replayEvents: 5000,
+  replayLog: 20_000,
 };
 
 export interface GatewayDeps {

@@ -22,10 +22,6 @@ export const ReplayBodySchema = Type.Object(
   { description: 'Give `pattern` (inline) or `patternId` (stored).' },
 );
 
-/** Most inbound events and log records one replay reads (a longer thred is replayed from its start up to these). */
-const MAX_EVENTS = 5000;
-const MAX_LOG = 20_000;
-
 /** Records of one step in the order they were written (`_id` = `thredId:step:index`; a string sort puts 10 before 2). */
 function logIndex(id: string): number {
   const n = Number(id.slice(id.lastIndexOf(':') + 1));
@@ -87,8 +83,8 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
       }
       const until = record.endTime ?? ctx.now();
       const [stored, log] = await Promise.all([
-        store.events.forThred(thredId, MAX_EVENTS),
-        store.thredLog.forThred(thredId, MAX_LOG),
+        store.events.forThred(thredId, ctx.limits.replayEvents),
+        store.thredLog.forThred(thredId, ctx.limits.replayLog),
       ]);
       const inbound = stored.filter((e) => e.direction === 'in' && e.storedAt <= until);
       const outbound = stored.flatMap((e) =>
@@ -122,6 +118,8 @@ const replay: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
         steps: result.steps,
         final: result.final,
         diverges: result.diverges,
+        // A longer thred is replayed from its start up to the caps: say so rather than compare a cut-off path.
+        ...((stored.length >= ctx.limits.replayEvents || log.length >= ctx.limits.replayLog) && { truncated: true }),
       };
     },
   );

@@ -187,6 +187,19 @@ describe('what-if replay', () => {
     });
   });
 
+  it('says when the thred was longer than one replay reads (truncated), and only then', async () => {
+    expect((await replay(flowThred, { patternId: 'wi_flow' })).json()).not.toHaveProperty('truncated');
+    const capped = await g.gateway({ limits: { replayEvents: 2 } }, false);
+    const res = await capped.app.inject({
+      method: 'POST',
+      url: `/threds/${flowThred}/replay`,
+      headers: admin(),
+      payload: { patternId: 'wi_flow' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ truncated: true });
+  });
+
   it('bad bodies get 400 with the field and reason', async () => {
     const wrongType = await replay(flowThred, { patternId: 5 });
     expect(wrongType.statusCode).toBe(400);
