@@ -79,13 +79,23 @@ export interface Ticket {
   done(signalled: boolean): void;
 }
 
+/**
+ * Longest an admission waits for a busy thred's report. A store that does not answer (paused, failing over) must not
+ * hold the request before its routing deadline even starts: past this the estimate goes on without the new report,
+ * which keeps coming in the background.
+ */
+const REPORT_WAIT_MS = 1000;
+
 export function createBackpressure(opts: {
   limits: BackpressureLimits;
   read: BacklogReader;
   metrics: GatewayMetrics;
   now?: () => number;
+  /** Overrides REPORT_WAIT_MS (tests). */
+  reportWaitMs?: number;
 }) {
   const { limits, read, metrics } = opts;
+  const reportWaitMs = opts.reportWaitMs ?? REPORT_WAIT_MS;
   const now = opts.now ?? Date.now;
   const threds = new Map<string, ThredTrack>();
   const principals = new Map<string, number>();
@@ -211,7 +221,15 @@ export function createBackpressure(opts: {
       if (!t) threds.set(thredId, (t = { inFlight: 0, signalled: new Map() }));
       const track = t;
       if (busy(track)) {
-        await refresh(thredId, track);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          refresh(thredId, track),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, reportWaitMs);
+            timer.unref?.();
+          }),
+        ]);
+        clearTimeout(timer);
         const backlog = estimate(track);
         const limit = bound(track);
         if (backlog >= limit) {

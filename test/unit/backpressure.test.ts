@@ -33,6 +33,22 @@ async function signal(bp: ReturnType<typeof createBackpressure>, thredId: string
 }
 
 describe('backpressure', () => {
+  it('does not wait for a store that does not answer: a busy thred is admitted without a fresh report', async () => {
+    let reads = 0;
+    const bp = createBackpressure({
+      limits: { thredBacklog: 100, thredBacklogSeconds: 1000, principalInFlight: 1000, backlogCacheMs: 500 },
+      read: () => {
+        reads++;
+        return new Promise(() => undefined); // a paused store: never answers
+      },
+      metrics: createMetrics(),
+      reportWaitMs: 20,
+    });
+    await signal(bp, 'paused', 30); // busy after 20 recent signals: each admission tries the report, then goes on
+    expect(reads).toBe(1); // one read in flight, shared
+    expect(bp.backlog('paused')).toBe(30);
+  });
+
   it('reads nothing for a quiet thred', async () => {
     const t = setup();
     for (let i = 0; i < 10; i++) {
