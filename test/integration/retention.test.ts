@@ -107,8 +107,9 @@ afterAll(async () => {
 describe('retention', () => {
   it('a worker with THREDS_RETENTION removes an ended thred and thredless events; running threds and dead letters stay', async () => {
     const running = await runningThred();
-    const ended = await endedThred();
+    // Stored before the thred ends: a sweep whose cutoff passes the thred's end passes the stray event too.
     await post('rt.stray'); // no pattern takes it
+    const ended = await endedThred();
     expect((await get(`/threds/${ended}`)).statusCode).toBe(200);
     expect(await auditOf(`thredId=${ended}`)).not.toHaveLength(0);
     expect(await auditOf('type=rt.stray')).toHaveLength(1);
