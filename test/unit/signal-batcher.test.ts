@@ -109,3 +109,40 @@ describe('signal batcher (group commit per thred)', () => {
     expect(recorded).toEqual([['a'], ['b']]);
   });
 });
+
+describe('signal spacing for a busy thred', () => {
+  it('lets a quiet thred signal at once, and spaces a hot one, its events going together', async () => {
+    let t = 0;
+    const sleeps: number[] = [];
+    const sent: { thredId: string; ids: string[] }[] = [];
+    const b = createSignalBatcher(
+      async (thredId, events) => {
+        sent.push({ thredId, ids: events.map((e) => e.id) });
+      },
+      undefined,
+      {
+        spacingMs: 100,
+        hotPerSecond: 3,
+        now: () => t,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          t += ms;
+        },
+      },
+    );
+    for (const id of ['a', 'b', 'c']) {
+      await b.signal('t1', ev(id));
+      t += 10;
+    }
+    expect(sleeps).toEqual([]); // three signals within a second: not hot yet when each was sent
+    const late = ['d', 'e', 'f'].map((id) => b.signal('t1', ev(id)));
+    const other = b.signal('t2', ev('x')); // another thred is not held up
+    await Promise.all([...late, other]);
+    // The 4th signal waited until 100 ms after the 3rd, and carried every event that arrived meanwhile.
+    expect(sleeps).toEqual([100 - 10]);
+    expect(sent.map((s) => s.ids)).toEqual([['a'], ['b'], ['c'], ['x'], ['d', 'e', 'f']]);
+    t += 2000; // quiet for a while: at once again
+    await b.signal('t1', ev('g'));
+    expect(sleeps).toEqual([90]);
+  });
+});
