@@ -112,13 +112,15 @@ export function createIngest(opts: {
           endSpan(span);
           return handled;
         }
+        // One deadline for every store and Temporal call of the event, the admission's backlog read included: past it
+        // 503, and the client retries by id.
+        const deadline = Date.now() + opts.routeTimeoutMs;
         // Refused before it is stored: a refused event was never acknowledged, and its re-send is a first send.
         const ticket = await backpressure?.admit(event.thredId, principal.id);
-        // One deadline for every Temporal and store call of the event: past it 503, and the client retries by id.
         const routed = event;
         let result: RouteResult;
         try {
-          result = await withSpan(span, () => router.route(routed, { deadline: Date.now() + opts.routeTimeoutMs }));
+          result = await withSpan(span, () => router.route(routed, { deadline }));
         } catch (err) {
           ticket?.done(false);
           throw err;
