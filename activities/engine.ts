@@ -227,12 +227,6 @@ export function createEngineActivities(deps: EngineDeps) {
       return { recipients: [...recipients].filter((p) => !agentIds.has(p)) };
     },
 
-    /**
-     * Does nothing: a thred calls it as a regular activity to end its workflow task, so that its continue-as-new goes
-     * in the short task the completion starts (workflows/thred.ts, `quietToContinue`).
-     */
-    async endTask(): Promise<void> {},
-
     /** Pattern snapshots for spawn (a spawned thred runs the pattern version current at spawn time). */
     async loadPatterns(ids: string[]): Promise<(Pattern | null)[]> {
       return Promise.all(ids.map((id) => store.patterns.get(id)));

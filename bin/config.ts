@@ -35,8 +35,6 @@ const ConfigSchema = Type.Object({
   ratePerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Largest accepted request body / event (413 beyond). */
   maxBodyBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
-  /** Least time between two signals to a busy thred (gateway/signal-batcher.ts); 0 turns spacing off. */
-  signalSpacingMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -60,7 +58,6 @@ const ENV_NAMES: Record<keyof Config, string> = {
   publicUrl: 'THREDS_PUBLIC_URL',
   ratePerMinute: 'THREDS_RATE_LIMIT',
   maxBodyBytes: 'THREDS_MAX_BODY_BYTES',
-  signalSpacingMs: 'THREDS_SIGNAL_SPACING_MS',
 };
 
 export const defaultDataDir = join(projectRoot, '.data');
@@ -100,7 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.THREDS_PUBLIC_URL || undefined,
     ratePerMinute: env.THREDS_RATE_LIMIT ? Number(env.THREDS_RATE_LIMIT) : undefined,
     maxBodyBytes: env.THREDS_MAX_BODY_BYTES ? Number(env.THREDS_MAX_BODY_BYTES) : undefined,
-    signalSpacingMs: env.THREDS_SIGNAL_SPACING_MS ? Number(env.THREDS_SIGNAL_SPACING_MS) : undefined,
   };
   const errors = [...Value.Errors(ConfigSchema, raw)];
   if (errors.length > 0) {

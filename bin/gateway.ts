@@ -55,7 +55,6 @@ export async function startGateway(
     store: opts.store,
     settings: opts.settings,
     taskQueue: config.taskQueue,
-    ...(config.signalSpacingMs !== undefined && { signalSpacing: { spacingMs: config.signalSpacingMs } }),
   });
   const deps: GatewayDeps = {
     store: opts.store,

@@ -35,7 +35,7 @@ import {
   type ThredInput,
 } from '../workflows/messages';
 import { ThredPattern, ThredReaction, ThredStatus } from '../workflows/search-attributes';
-import { createSignalBatcher, DEFAULT_SIGNAL_SPACING, type SignalSpacing } from './signal-batcher';
+import { createSignalBatcher } from './signal-batcher';
 import { createRouterMetrics } from './metrics';
 import { isWorkflowClosing } from './temporal-connection';
 import { RouteError, UNAVAILABLE_MESSAGE } from './errors';
@@ -76,8 +76,6 @@ export interface RouterDeps {
   patternCacheMs?: number;
   now?: () => number;
   logger?: RouterLogger;
-  /** Signals to a busy thred at most every `spacingMs` (signal-batcher.ts); THREDS_SIGNAL_SPACING_MS. */
-  signalSpacing?: Partial<SignalSpacing>;
 }
 
 export function createRouter(deps: RouterDeps) {
@@ -122,7 +120,6 @@ export function createRouter(deps: RouterDeps) {
       ),
     (thredId, events) =>
       recordDeliveries([...new Set(events.map((e) => e.id))].map((eventId) => ({ eventId, thredId, took: true }))),
-    { ...DEFAULT_SIGNAL_SPACING, ...deps.signalSpacing },
   );
 
   async function routeBound(

@@ -38,54 +38,11 @@ function batchDeadline(batch: Waiting[]): number | undefined {
   return latest;
 }
 
-export interface SignalSpacing {
-  /** 0 turns spacing off. */
-  spacingMs: number;
-  hotPerSecond: number;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-/** Sent times of the last `hotPerSecond` signals per thred, oldest first; a quiet thred's entry is dropped. */
-function createSpacer(opts: SignalSpacing) {
-  const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const sent = new Map<string, number[]>();
-  let pruneAt = 0;
-  return {
-    /** How long the thred's next signal must wait (0: send now). */
-    delay(thredId: string): number {
-      const times = sent.get(thredId);
-      if (opts.spacingMs <= 0 || !times || times.length < opts.hotPerSecond) return 0;
-      if (now() - times[0]! > 1000) return 0;
-      return Math.max(0, times[times.length - 1]! + opts.spacingMs - now());
-    },
-    sleep,
-    sent(thredId: string): void {
-      if (opts.spacingMs <= 0) return;
-      const t = now();
-      const times = sent.get(thredId) ?? [];
-      times.push(t);
-      if (times.length > opts.hotPerSecond) times.shift();
-      sent.set(thredId, times);
-      if (t >= pruneAt) {
-        pruneAt = t + 1000;
-        for (const [id, ts] of sent) if (t - ts[ts.length - 1]! > 1000) sent.delete(id);
-      }
-    },
-  };
-}
-
-export const DEFAULT_SIGNAL_SPACING: SignalSpacing = { spacingMs: 100, hotPerSecond: 10 };
-
-export function createSignalBatcher(send: Send, after?: AfterSend, spacing: SignalSpacing = DEFAULT_SIGNAL_SPACING) {
+export function createSignalBatcher(send: Send, after?: AfterSend) {
   const waiting = new Map<string, Waiting[]>();
-  const spacer = createSpacer(spacing);
 
   async function drain(thredId: string, queue: Waiting[]): Promise<void> {
     while (queue.length > 0) {
-      const wait = spacer.delay(thredId);
-      if (wait > 0) await spacer.sleep(wait); // later events join the queue meanwhile
       let bytes = 0;
       let n = 0;
       while (n < queue.length && n < MAX_BATCH_EVENTS && (n === 0 || bytes + queue[n]!.bytes <= MAX_BATCH_BYTES)) {
@@ -94,7 +51,6 @@ export function createSignalBatcher(send: Send, after?: AfterSend, spacing: Sign
       }
       const batch = queue.splice(0, n);
       const events = batch.map((w) => w.event);
-      spacer.sent(thredId);
       try {
         await send(thredId, events, batchDeadline(batch));
       } catch (err) {

@@ -82,8 +82,6 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   // continue-as-new by history length/size (and not with a queue too big to carry). Asked first, once per run, so
   // a run's whole command sequence follows one version.
   const bounded = patched(OVERLOAD_PATCH);
-  // Continue-as-new only from a task that began quiet (see `quietToContinue`); runs recorded before replay without it.
-  const fenced = patched(QUIET_CONTINUE_PATCH);
   const taskItems = Math.max(1, settings.taskItems ?? DEFAULT_TASK_ITEMS);
 
   // 1. State ------------------------------------------------------------------------------------------------------
@@ -105,12 +103,6 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   const controlResults = new Map<string, ThredSnapshot>();
   const timers = new Map<string, { scope: CancellationScope; reaction: string; generation: number; dueAt: number }>();
   let agentCallsInFlight = 0;
-  // Items that reached the queue from outside this run's loop (signals, updates, replies, timers), and the workflow
-  // task (its history length) of the latest: `quietToContinue` asks whether one came with the current task.
-  let arrivals = 0;
-  let lastArrivalTask = -1;
-  // After an attempt that was not quiet, continue-as-new waits until this many items were handled.
-  let drainUntil = 0;
   let handledThisRun = 0;
   // Work of the current workflow task: items applied and batches recorded since it started (or since the last yield).
   let taskWork = { items: 0, flushes: 0 };
@@ -142,17 +134,17 @@ export async function thred(input: ThredInput): Promise<ThredState> {
 
   // 2. Handlers ---------------------------------------------------------------------------------------------------
   setHandler(eventSignal, (event) => {
-    if (seen.add(event.id)) arrive({ kind: 'event', event });
+    if (seen.add(event.id)) queue.push({ kind: 'event', event });
   });
   setHandler(eventsSignal, (events) => {
-    for (const event of events) if (seen.add(event.id)) arrive({ kind: 'event', event });
+    for (const event of events) if (seen.add(event.id)) queue.push({ kind: 'event', event });
   });
   setHandler(terminateSignal, (reason) => {
-    arrive({ kind: 'control', id: uuid4(), request: { op: 'terminate', ...(reason && { reason }) } });
+    queue.push({ kind: 'control', id: uuid4(), request: { op: 'terminate', ...(reason && { reason }) } });
   });
   setHandler(offerUpdate, async (event) => {
     if (!seen.add(event.id)) return false;
-    arrive({ kind: 'event', event, offered: true });
+    queue.push({ kind: 'event', event, offered: true });
     await condition(() => offerResults.has(event.id));
     const matched = offerResults.get(event.id)!;
     offerResults.delete(event.id);
@@ -166,7 +158,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   });
   setHandler(controlUpdate, async (request) => {
     const id = uuid4();
-    arrive({ kind: 'control', id, request });
+    queue.push({ kind: 'control', id, request });
     await condition(() => controlResults.has(id));
     const result = controlResults.get(id)!;
     controlResults.delete(id);
@@ -192,20 +184,16 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     // the queue holds all accepted events; update callers are waited for, since their handlers cannot be carried).
     if (batch.records.length === 0) {
       const idle = queue.length === 0;
-      await condition(() => queue.length > 0 || continueNow());
+      await condition(() => queue.length > 0 || readyToContinueAsNew());
       if (idle) taskWork = { items: 0, flushes: 0 }; // what woke the loop came with a new workflow task
     }
-    if (queue.length === 0 || continueNow()) {
+    if (queue.length === 0 || readyToContinueAsNew()) {
       await flush();
-      if (continueNow()) {
+      if (readyToContinueAsNew()) {
         // A signal handler counts as running until a few microtasks after it enqueued; an update arriving now
         // queues an item its caller waits for, which makes this run handle it first.
-        await condition(() => allHandlersFinished() || !continueNow());
-        if (continueNow()) {
-          if (!fenced || (await quietToContinue())) break;
-          // Something arrived: apply a task's share of the queue before the next attempt.
-          drainUntil = handledThisRun + Math.min(queue.length, taskItems);
-        }
+        await condition(() => allHandlersFinished() || !readyToContinueAsNew());
+        if (readyToContinueAsNew()) break;
       }
       continue;
     }
@@ -274,10 +262,6 @@ export async function thred(input: ThredInput): Promise<ThredState> {
     return undefined;
   }
 
-  function continueNow(): boolean {
-    return readyToContinueAsNew() && handledThisRun >= drainUntil;
-  }
-
   function readyToContinueAsNew(): boolean {
     if (agentCallsInFlight > 0) return false; // their replies must reach this run's queue
     if (continueAsNewReason() === undefined) return false;
@@ -292,40 +276,11 @@ export async function thred(input: ThredInput): Promise<ThredState> {
    * then fail for ever): a larger queue drains first. Measured again only every CARRY_RECHECK_ITEMS items.
    */
   function queueFitsInInput(): boolean {
-    // Fenced runs count arrivals too: attempts that were not quiet grow the queue without handling anything.
-    const progress = fenced ? handledThisRun + arrivals : handledThisRun;
-    if (progress - carryCheckedAt >= CARRY_RECHECK_ITEMS) {
-      carryCheckedAt = progress;
+    if (handledThisRun - carryCheckedAt >= CARRY_RECHECK_ITEMS) {
+      carryCheckedAt = handledThisRun;
       carryFits = queue.length === 0 || JSON.stringify(queue).length <= MAX_CARRIED_BYTES;
     }
     return carryFits;
-  }
-
-  function arrive(item: Item): void {
-    arrivals++;
-    lastArrivalTask = workflowInfo().historyLength;
-    queue.push(item);
-  }
-
-  /**
-   * Temporal refuses a continue-as-new from a workflow task during which a signal arrived (UnhandledCommand), and the
-   * worker then evicts the run: the retry replays the whole history, signals arrive meanwhile, and under steady load
-   * every retry was refused again (a busy thred stalled for minutes, its tasks timing out). So the run ends the
-   * current task with a no-op activity, and continues as new in the task that activity's completion starts only if
-   * nothing arrived with that task. A retry after a refusal always brings the signals that caused it, so a task that
-   * replays never tries: it applies a share of the queue, and a later task (from the warm cache, short) tries again.
-   * Deterministic: it depends only on what each task of the history delivered.
-   */
-  async function quietToContinue(): Promise<boolean> {
-    await engineTasks.endTask.executeWithOptions(
-      {
-        taskQueue: workflowInfo().taskQueue,
-        startToCloseTimeout: '20s',
-        summary: 'end the task before continue-as-new',
-      },
-      [],
-    );
-    return lastArrivalTask !== workflowInfo().historyLength && readyToContinueAsNew();
   }
 
   function handle(item: Item): void {
@@ -538,13 +493,13 @@ export async function thred(input: ThredInput): Promise<ThredState> {
           telemetry.agentCall(nodeType, reply ? 'reply' : 'no_reply');
           if (reply) {
             const event = normalizeReply(reply, nodeType, message);
-            if (seen.add(event.id)) arrive({ kind: 'event', event, reply: true });
+            if (seen.add(event.id)) queue.push({ kind: 'event', event, reply: true });
           }
         },
         (err: unknown) => {
           telemetry.agentCall(nodeType, 'failed');
           const reason = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-          arrive({ kind: 'agent-failed', nodeType, message, error: reason });
+          queue.push({ kind: 'agent-failed', nodeType, message, error: reason });
         },
       )
       .finally(() => agentCallsInFlight--);
@@ -572,7 +527,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
       .then(
         () => {
           timers.delete(key);
-          arrive({ kind: 'expire', reaction, generation });
+          queue.push({ kind: 'expire', reaction, generation });
         },
         (err: unknown) => {
           if (!isCancellation(err)) throw err;
@@ -668,8 +623,6 @@ const MAX_BATCH = 50;
 
 /** The patch of bounded workflow tasks and history-aware continue-as-new (see the top of `thred`). */
 const OVERLOAD_PATCH = 'bounded-tasks-history-can';
-/** The patch of continue-as-new from a quiet task only (`quietToContinue`). */
-const QUIET_CONTINUE_PATCH = 'continue-as-new-when-quiet';
 /**
  * Items one workflow task applies by default (EngineSettings.taskItems, THREDS_TASK_ITEMS). Measured on 2 busy cores
  * (README "Overload and backpressure"): tasks of a busy counter thred took p50 0.05–0.1 s, p90 0.3–0.5 s with it,
