@@ -14,6 +14,7 @@
  * no read at all.
  */
 import { fail } from './errors';
+import { within } from './within';
 import type { GatewayMetrics } from './metrics';
 
 export interface BackpressureLimits {
@@ -80,9 +81,9 @@ export interface Ticket {
 }
 
 /**
- * Longest an admission waits for a busy thred's report. A store that does not answer (paused, failing over) must not
- * hold the request before its routing deadline even starts: past this the estimate goes on without the new report,
- * which keeps coming in the background.
+ * Longest an admission waits for a busy thred's report. The wait counts against the event's routing deadline, and a
+ * store that does not answer (paused, failing over) must not spend it: past this the estimate goes on without the new
+ * report, which keeps coming in the background.
  */
 const REPORT_WAIT_MS = 1000;
 
@@ -221,15 +222,7 @@ export function createBackpressure(opts: {
       if (!t) threds.set(thredId, (t = { inFlight: 0, signalled: new Map() }));
       const track = t;
       if (busy(track)) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          refresh(thredId, track),
-          new Promise<void>((r) => {
-            timer = setTimeout(r, reportWaitMs);
-            timer.unref?.();
-          }),
-        ]);
-        clearTimeout(timer);
+        await within(refresh(thredId, track), reportWaitMs, () => undefined);
         const backlog = estimate(track);
         const limit = bound(track);
         if (backlog >= limit) {

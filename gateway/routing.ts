@@ -36,6 +36,7 @@ import {
 } from '../workflows/messages';
 import { ThredPattern, ThredReaction, ThredStatus } from '../workflows/search-attributes';
 import { createSignalBatcher } from './signal-batcher';
+import { within } from './within';
 import { createRouterMetrics } from './metrics';
 import { isWorkflowClosing } from './temporal-connection';
 import { RouteError, UNAVAILABLE_MESSAGE } from './errors';
@@ -359,13 +360,10 @@ export function createRouter(deps: RouterDeps) {
 
   /** Bounds the whole routing of one event (store calls included) by its deadline. */
   function withinDeadline<T>(work: () => Promise<T>, deadline: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable()), Math.max(0, deadline - Date.now()));
-    });
     // Temporal calls inherit the deadline from the client's async context (the batcher sets its own per batch).
-    const routed = client.withDeadline(deadline, work);
-    return Promise.race([routed, expired]).finally(() => clearTimeout(timer));
+    return within(client.withDeadline(deadline, work), deadline - Date.now(), (): never => {
+      throw unavailable();
+    });
   }
 
   return {

@@ -6,16 +6,14 @@ import { Registry } from 'prom-client';
 import type { GatewayContext } from '../types';
 import { fail, type Detail } from '../errors';
 import { errors } from '../schemas';
+import { within } from '../within';
 
 const READY_TIMEOUT_MS = 3000;
 
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+const withinReady = <T>(p: Promise<T>): Promise<T> =>
+  within(p, READY_TIMEOUT_MS, (): never => {
+    throw new Error(`no answer within ${READY_TIMEOUT_MS} ms`);
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 const health: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -47,8 +45,8 @@ const health: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) => {
     },
     async () => {
       const checks = await Promise.allSettled([
-        within(ctx.deps.client.workflowService.getSystemInfo({}), READY_TIMEOUT_MS),
-        within(ctx.deps.store.ping(), READY_TIMEOUT_MS),
+        withinReady(ctx.deps.client.workflowService.getSystemInfo({})),
+        withinReady(ctx.deps.store.ping()),
       ]);
       const details: Detail[] = [];
       checks.forEach((c, i) => {
