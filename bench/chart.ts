@@ -8,16 +8,22 @@ export interface ChartData {
   throughput: { label: string; perSec: number }[];
 }
 
+/** A white canvas with a bold title at its top left, as every bench chart starts. */
+export function titledCanvas(width: number, height: number, title: string, titlePx: number) {
+  const canvas = createCanvas(width, height);
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, width, height);
+  g.fillStyle = '#111';
+  g.font = `bold ${titlePx}px sans-serif`;
+  g.fillText(title, 20, titlePx + 12);
+  return { canvas, g };
+}
+
 export function writeChart(file: string, data: ChartData): void {
   const W = 1100;
   const H = 520;
-  const canvas = createCanvas(W, H);
-  const g = canvas.getContext('2d');
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, W, H);
-  g.fillStyle = '#111';
-  g.font = 'bold 18px sans-serif';
-  g.fillText(data.title, 20, 30);
+  const { canvas, g } = titledCanvas(W, H, data.title, 18);
 
   const panel = (
     x0: number,
