@@ -15,4 +15,5 @@ export {
   forceTransition,
 } from './machine';
 export { acceptsUnbound, hasInstanceLimits, instanceLimits } from './match';
+export { isRecord } from './json';
 export type * from './model';

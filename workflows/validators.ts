@@ -4,7 +4,7 @@
  * thred's state: replay skips them, so their answer must not depend on anything a run holds.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { ThredsEvent } from '../patterns/thred-machine';
+import { isRecord, type ThredsEvent } from '../patterns/thred-machine';
 import type { ControlRequest } from './messages';
 
 /** An offered event has the fields the router and the interpreter key on: id, type and source id. */
@@ -33,10 +33,6 @@ export function validateControl(request: ControlRequest): void {
     default:
       reject(`control: unknown op ${JSON.stringify((request as { op?: unknown }).op)}`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isName(value: unknown): value is string {

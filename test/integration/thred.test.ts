@@ -3,6 +3,7 @@
 // the store, the workflow query and Temporal's own view.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Message } from '../../patterns';
 import { createRouter, RouteError } from '../../gateway/routing';
 import { createStore } from '../../store';
@@ -362,7 +363,23 @@ describe('thred engine', () => {
     const ask = evt('test.expiring', 'sensor6');
     const { started } = await e.router.route(ask);
     const thredId = started[0]!;
-    await e.s.client.workflow.getHandle(thredId).executeUpdate('control', { args: [{ op: 'terminate' }] });
+    const handle = e.s.client.workflow.getHandle(thredId);
+    // Malformed updates are refused by their validators before they reach the thred's history.
+    for (const [name, arg] of [
+      ['control', { op: 'explode' }],
+      ['control', { op: 'transition', transition: {} }],
+      ['offer', { id: 'no-type', source: { id: 'x' } }],
+    ] as const) {
+      const refused = await handle
+        .executeUpdate(name, { args: [arg], updateId: `bad-${name}-${JSON.stringify(arg)}` })
+        .catch((x: unknown) => x);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'InvalidUpdate' });
+    }
+    await handle.executeUpdate('control', { args: [{ op: 'terminate' }] });
+    const { events } = await handle.fetchHistory();
+    const updates = (events ?? []).filter((ev) => ev.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(updates).toHaveLength(1); // the terminate only
     const err = await e.router.route(evt('test.x', 'sensor6', { thredId })).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(RouteError);
     expect(err).toMatchObject({ statusCode: 409 });
