@@ -1,19 +1,18 @@
 /**
  * The thred's bookkeeping, run as ONE local activity per batch of steps (often one handled event) so it costs a
- * single marker in the workflow history: resolve addresses, store outbound events, fill the outbox, append the
- * transition log, write the thred snapshot (the read model behind GET /threds) and the router's index of threds
- * accepting unbound events, record dead letters, release the pattern's instance slot when the thred ends — all in
- * one concurrent round of writes — then push the messages to live sessions. Every write is keyed by thred, step and
- * event ids, so a re-run after a crash writes nothing twice.
+ * single marker in the workflow history: resolve addresses, then write what ./step-writes.ts plans (outbound events,
+ * outbox, transition log, the thred snapshot behind GET /threds, dead letters, the instance slot of an ended thred)
+ * in one concurrent round, then push the messages to live sessions. Every write is keyed by thred, step and event
+ * ids, so a re-run after a crash writes nothing twice.
  */
 import { Context } from '@temporalio/activity';
 import type { ErrorEffect, Message, Pattern, ThredLogEffect, ThredState, ThredsEvent } from '../patterns';
-import type { OutboundOrigin } from '../store/events';
 import type { Store } from '../store';
 import type { Directory } from '../store/directory';
 import { resolveAddresses } from './addresses';
 import { planPushes, type Pusher } from './delivery';
 import { adminNotices } from './admin-notices';
+import { joining, planStepWrites, writeSteps, type ResolvedMessage } from './step-writes';
 
 export interface StepBatch {
   thredId: string;
@@ -21,8 +20,6 @@ export interface StepBatch {
   pattern: { id: string; name?: string; version?: number; limited?: boolean };
   /** In the order the thred took them. */
   steps: StepRecord[];
-  /** What the router's unbound index last heard from this run; absent when unknown (the index is then written). */
-  unboundBefore?: boolean;
   /** Items left in the thred's queue once the batch was taken (the gateway's backpressure reads it). */
   queued?: number;
 }
@@ -32,7 +29,7 @@ export interface StepRecord {
   step: number;
   time: number;
   state: ThredState;
-  /** The thred is active and its current reaction takes unbound events (the router's index lists it). */
+  /** The thred is active and its current reaction takes unbound events (the router offers it unbound events). */
   acceptsUnbound: boolean;
   logs: ThredLogEffect[];
   /** Messages to people: `to` still holds addresses ($thred, groups, …). */
@@ -91,127 +88,64 @@ export function createEngineActivities(deps: EngineDeps) {
     return [...new Set([...fromModel, ...(await store.participants.withRole(role))])];
   }
 
-  return {
-    async recordSteps({ thredId, pattern, steps, unboundBefore, queued }: StepBatch): Promise<StepResult> {
-      const resolved: { message: Message; recipients: string[]; time: number; origin?: OutboundOrigin }[] = [];
-      const recipients = new Set<string>();
-      const writes: Promise<unknown>[] = [];
-      for (const rec of steps) {
-        // $thred includes recipients added by earlier steps of this batch (the workflow adds them after the batch).
-        const book = {
-          thredParticipants: [...new Set([...rec.state.participants, ...recipients])],
-          groups: directory.groups,
-          withRole,
-          live: () => store.sessions.liveParticipants(),
-          agentIds,
-        };
-        for (const [ordinal, { message }] of rec.messages.entries()) {
-          const { ids, unknown, reasons } = await resolveAddresses(message.to, book);
-          if (unknown.length > 0) log('addresses resolve to nobody', { thredId, unknown, reasons });
-          resolved.push({
-            message: { ...message, to: ids },
-            recipients: ids,
-            time: rec.time,
-            origin: { step: rec.step, ordinal },
-          });
-          ids.forEach((id) => recipients.add(id));
-        }
-        // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
-        for (const err of rec.errors) {
-          const { ids } = await resolveAddresses(err.to ?? ['$thred'], book);
-          const people = ids.filter((id) => !agentIds.has(id));
-          resolved.push({
-            message: { id: err.event.id, to: people, event: err.event },
-            recipients: people,
-            time: rec.time,
-          });
-        }
-        // Step errors and dead letters also reach the admins online (rate-limited per thred).
-        const notices = await adminNotices({
-          store,
-          thredId,
-          pattern,
+  /** The batch's messages, error events and admin notices, in step order, with their recipients resolved. */
+  async function resolveBatch({ thredId, pattern, steps }: StepBatch): Promise<ResolvedMessage[]> {
+    const resolved: ResolvedMessage[] = [];
+    const recipients = new Set<string>();
+    for (const rec of steps) {
+      // $thred includes recipients added by earlier steps of this batch (the workflow adds them after the batch).
+      const book = {
+        thredParticipants: [...new Set([...rec.state.participants, ...recipients])],
+        groups: directory.groups,
+        withRole,
+        live: () => store.sessions.liveParticipants(),
+        agentIds,
+      };
+      for (const [ordinal, { message }] of rec.messages.entries()) {
+        const { ids, unknown, reasons } = await resolveAddresses(message.to, book);
+        if (unknown.length > 0) log('addresses resolve to nobody', { thredId, unknown, reasons });
+        resolved.push({
+          message: { ...message, to: ids },
+          recipients: ids,
           time: rec.time,
-          errors: rec.errors,
-          deadLetters: rec.deadLetters,
-          book,
+          origin: { step: rec.step, ordinal },
+          widens: true,
         });
-        resolved.push(...notices);
-        writes.push(
-          ...rec.agentMessages.map((m, i) =>
-            store.events.saveOutbound(m.event, m.to, rec.time, { step: rec.step, ordinal: rec.messages.length + i }),
-          ),
-          ...(rec.inbound ?? []).map((event) => store.events.saveInbound(event, rec.time)),
-          ...rec.deadLetters.map((d) =>
-            store.deadLetters.add({
-              _id: d.message.id,
-              thredId,
-              nodeType: d.nodeType,
-              message: d.message,
-              error: d.error,
-              createdAt: rec.time,
-            }),
-          ),
-        );
+        ids.forEach((id) => recipients.add(id));
       }
-      writes.push(
-        ...resolved.map(({ message, recipients: to, time, origin }) =>
-          store.events.saveOutbound(message.event, to, time, origin),
-        ),
-        ...resolved.map(({ message, recipients: to, time }) => store.outbox.add(message, to, time)),
-        store.thredLog.append(
-          steps.flatMap((rec) =>
-            rec.logs.map((l, i) => ({
-              _id: `${thredId}:${rec.step}:${i}`,
-              thredId,
-              seq: rec.step,
-              kind: l.kind,
-              from: l.from,
-              to: l.to,
-              ...(l.eventId !== undefined && { eventId: l.eventId }),
-              ...(l.reaction !== undefined && { reaction: l.reaction }),
-              ...(l.detail !== undefined && { detail: l.detail }),
-              time: rec.time,
-            })),
-          ),
-        ),
-      );
-      const last = steps[steps.length - 1]!;
+      // Error events go to their sender or to the thred's people (never to agents), and never widen the thred.
+      for (const err of rec.errors) {
+        const { ids } = await resolveAddresses(err.to ?? ['$thred'], book);
+        const people = ids.filter((id) => !agentIds.has(id));
+        resolved.push({
+          message: { id: err.event.id, to: people, event: err.event },
+          recipients: people,
+          time: rec.time,
+        });
+      }
+      // Step errors and dead letters also reach the admins online (rate-limited per thred).
+      const notices = await adminNotices({
+        store,
+        thredId,
+        pattern,
+        time: rec.time,
+        errors: rec.errors,
+        deadLetters: rec.deadLetters,
+        book,
+      });
+      resolved.push(...notices);
+    }
+    return resolved;
+  }
 
-      // Only the last state matters for the read model (versioned, so a late retry never goes backwards).
-      const s = last.state;
-      const participants = [...new Set([...s.participants, ...recipients])].filter((p) => !agentIds.has(p));
-      const { acceptsUnbound } = last;
-      writes.push(
-        store.threds.save(
-          {
-            _id: thredId,
-            patternId: pattern.id,
-            ...(pattern.name !== undefined && { patternName: pattern.name }),
-            ...(pattern.version !== undefined && { patternVersion: pattern.version }),
-            status: s.status,
-            reaction: s.reaction,
-            acceptsUnbound,
-            participants,
-            locals: s.locals,
-            ...(s.parentThredId !== undefined && { parentThredId: s.parentThredId }),
-            childThredIds: s.childThredIds,
-            meta: s.meta,
-            startTime: s.startTime,
-            updateTime: s.updateTime,
-            ...(s.endTime !== undefined && { endTime: s.endTime }),
-            version: last.step,
-            ...(queued !== undefined && { backlog: { queued, at: last.time } }),
-          },
-          { isNew: steps[0]!.step === 1 }, // a thred's first batch starts at step 1
-        ),
-      );
-      if (acceptsUnbound !== unboundBefore) writes.push(store.threds.setAcceptsUnbound(thredId, acceptsUnbound));
-      if (s.status !== 'active' && pattern.limited !== false) writes.push(store.instances.release(thredId));
-      const live = resolved.some((r) => r.recipients.length > 0) && deps.push;
+  return {
+    async recordSteps(batch: StepBatch): Promise<StepResult> {
+      const resolved = await resolveBatch(batch);
+      const writes = planStepWrites(batch, resolved, (id) => agentIds.has(id));
+      const reached = [...new Set(resolved.flatMap((r) => r.recipients))];
       const [, sessions] = await Promise.all([
-        Promise.all(writes),
-        live ? store.sessions.forParticipants([...new Set(resolved.flatMap((r) => r.recipients))]) : undefined,
+        writeSteps(store, writes),
+        reached.length > 0 && deps.push ? store.sessions.forParticipants(reached) : undefined,
       ]);
 
       // Pushed only once stored: a message that reached a client is always in the outbox too.
@@ -224,7 +158,7 @@ export function createEngineActivities(deps: EngineDeps) {
           ),
         );
       }
-      return { recipients: [...recipients].filter((p) => !agentIds.has(p)) };
+      return { recipients: joining(resolved).filter((p) => !agentIds.has(p)) };
     },
 
     /** Pattern snapshots for spawn (a spawned thred runs the pattern version current at spawn time). */

@@ -5,7 +5,7 @@
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { createEventStore } from './events';
 import { createDeliveries } from './deliveries';
-import { createThredStore, thredCollectionNames } from './threds';
+import { createThredStore, type ThredLayout } from './threds';
 import { createThredLog } from './thred-log';
 import { createOutbox } from './outbox';
 import { createPatternStore } from './patterns';
@@ -19,7 +19,7 @@ import { createNoticeLimiter } from './notices';
 
 export type { StoredEvent } from './events';
 export type { Delivery } from './deliveries';
-export type { ThredRecord, ThredListQuery } from './threds';
+export type { ThredRecord, ThredListQuery, ThredLayout } from './threds';
 export type { ThredLogRecord } from './thred-log';
 export type { OutboxEntry } from './outbox';
 export type { DeadLetter } from './dead-letters';
@@ -31,8 +31,9 @@ export type { WatchRecord } from './watches';
 export type { EventAuditQuery, EventAuditKey } from './events';
 export { sweepRetention, startRetentionSweeper, type SweepReport, type RetentionSweeper } from './retention';
 
-export function createStore(db: Db) {
-  const threds = createThredStore(db);
+/** `thredLayout`: forces the read model's layout (tests); by default the server's answers choose it (store/threds). */
+export function createStore(db: Db, opts: { thredLayout?: ThredLayout } = {}) {
+  const threds = createThredStore(db, opts.thredLayout);
   return {
     db,
     events: createEventStore(db),
@@ -49,7 +50,7 @@ export function createStore(db: Db) {
     watches: createWatchStore(db),
     adminNotices: createNoticeLimiter(db),
     async ensureIndexes(): Promise<void> {
-      await threds.migrateLegacy();
+      await threds.adopt();
       await Promise.all([
         db.collection('events').createIndex({ thredId: 1, storedAt: 1 }),
         // The audit query (GET /events) and retention: each filter of the query leads one index, (time, _id) is its order.
@@ -59,8 +60,7 @@ export function createStore(db: Db) {
         db.collection('events').createIndex({ time: 1, _id: 1 }),
         db.collection('events').createIndex({ re: 1 }),
         db.collection('events').createIndex({ storedAt: 1 }),
-        ...thredCollectionNames.map((name) => db.collection(name).createIndex({ participants: 1 })),
-        ...thredCollectionNames.map((name) => db.collection(name).createIndex({ endTime: 1 })),
+        threds.ensureIndexes(),
         db.collection('thred_log').createIndex({ thredId: 1, seq: 1 }),
         db.collection('outbox').createIndex({ participantId: 1, createdAt: 1 }),
         db.collection('outbox').createIndex({ thredId: 1 }),

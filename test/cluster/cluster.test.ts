@@ -28,6 +28,8 @@ import { titled, WsClient } from '../helpers/gateway';
 import { burst, EventsClient, newTally, type OutboundEvent, type Tally } from '../faults/client';
 import { Checker, Ledger, until } from '../faults/checks';
 import { counterPattern } from '../faults/patterns';
+import { readModelChecks, readModelStore } from '../helpers/read-model-checks';
+import type { Store } from '../../store';
 
 const THREDS = 50;
 const TICKS = 2_000;
@@ -287,6 +289,21 @@ describe('the local cluster', () => {
       throw err;
     }
   });
+});
+
+// The store's read-model contract on FerretDB on PostgreSQL, which serves filters from PostgreSQL: the layout the
+// store detects there is the one written for MongoDB (the same checks run on SQLite in test/integration/read-model).
+describe('the read model on FerretDB on PostgreSQL', () => {
+  let store: Store;
+  beforeAll(async () => {
+    ({ store } = await readModelStore(await mongo(), 'threds_cluster_read_model'));
+  });
+  afterAll(async () => (await mongo()).db('threds_cluster_read_model').dropDatabase());
+
+  it('the store detects that the server pushes filters down, and keeps one threds collection', async () => {
+    expect(await store.threds.layout()).toBe('one-collection');
+  });
+  for (const [name, check] of Object.entries(readModelChecks)) it(name, () => check(store));
 });
 
 let mongoClient: MongoClient | undefined;

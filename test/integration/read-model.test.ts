@@ -1,92 +1,86 @@
 /**
- * The thred read model on the real MongoDB wire server: partitioned by thred id, listed in one id order with a
- * cursor, versioned so a late retry never overwrites a newer snapshot.
+ * The thred read model on the real MongoDB wire server, in both layouts (store/threds): listed in one id order with a
+ * cursor, versioned so a late retry never overwrites a newer snapshot, the unbound takers found, retention's reads.
+ * The dev server (FerretDB on SQLite) is detected as needing the partitioned layout; each layout adopts the records
+ * the other left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore, type Store, type ThredRecord } from '../../store';
+import type { Db } from 'mongodb';
+import { createStore, type Store, type ThredLayout } from '../../store';
 import { THRED_PARTITIONS, thredPartition } from '../../store/threds';
 import { connectTestServers, type TestServers } from '../helpers/servers';
+import { readModelChecks, readModelStore, thredRecord } from '../helpers/read-model-checks';
 
 let s: TestServers;
-let store: Store;
 
 beforeAll(async () => {
   s = await connectTestServers('read_model');
-  store = createStore(s.db);
-  await store.ensureIndexes();
 });
 afterAll(async () => s?.close());
 
-function record(id: string, patch: Partial<ThredRecord> = {}): ThredRecord {
-  return {
-    _id: id,
-    patternId: id.startsWith('a') ? 'alpha' : 'beta',
-    status: 'active',
-    reaction: 'r1',
-    acceptsUnbound: false,
-    participants: ['p1'],
-    locals: { n: 1, nested: [[1, 2]] },
-    childThredIds: [],
-    meta: {},
-    startTime: 1,
-    updateTime: 1,
-    version: 1,
-    ...patch,
-  } as ThredRecord;
-}
-
-describe('thred read model', () => {
-  const ids = Array.from({ length: 40 }, (_, i) => `${i % 2 ? 'a' : 'b'}_thred_${String(i).padStart(3, '0')}`);
-
+describe.each<ThredLayout>(['partitioned', 'one-collection'])('thred read model, %s', (layout) => {
+  let store: Store;
+  let db: Db;
   beforeAll(async () => {
-    await Promise.all(ids.map((id) => store.threds.save(record(id))));
+    ({ store, db } = await readModelStore(s.mongo, `${s.dbName}_${layout === 'partitioned' ? 'p' : 'c'}`, layout));
+  });
+  afterAll(async () => db?.dropDatabase());
+  for (const [name, check] of Object.entries(readModelChecks)) it(name, () => check(store));
+});
+
+describe('thred read model layouts', () => {
+  it('FerretDB on SQLite decodes every document for a filter: the store picks the partitioned layout', async () => {
+    expect(await createStore(s.db).threds.layout()).toBe('partitioned');
   });
 
   it('spreads threds over its partitions', () => {
-    const used = new Set(ids.map(thredPartition));
-    expect(used.size).toBeGreaterThan(THRED_PARTITIONS / 2);
+    const ids = Array.from({ length: 40 }, (_, i) => `thred_${i}`);
+    expect(new Set(ids.map(thredPartition)).size).toBeGreaterThan(THRED_PARTITIONS / 2);
     expect(thredPartition(ids[0]!)).toBe(thredPartition(ids[0]!));
   });
 
-  it('lists every thred once, in id order, page by page, with filters', async () => {
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 10; page++) {
-      const res = await store.threds.list({ limit: 7, ...(cursor && { cursor }) });
-      seen.push(...res.threds.map((t) => t._id));
-      if (!res.nextCursor) break;
-      cursor = res.nextCursor;
-    }
-    expect(seen).toEqual([...ids].sort());
-    const alphas = await store.threds.list({ pattern: 'alpha', limit: 500 });
-    expect(alphas.threds.map((t) => t._id)).toEqual(ids.filter((id) => id.startsWith('a')).sort());
-    expect(alphas.nextCursor).toBeUndefined();
-    expect(await store.threds.count({ pattern: 'beta' })).toBe(20);
-    expect((await store.threds.get(ids[3]!))?.locals).toEqual({ n: 1, nested: [[1, 2]] });
+  it('the partitioned layout adopts a read model kept in one collection, keeping newer records', async () => {
+    const db = s.mongo.db(`${s.dbName}_to_p`);
+    const { locals: _l, ...plain } = thredRecord('legacy_kept');
+    await db.collection('threds').insertMany([
+      { ...plain, _id: 'legacy_kept', locals: JSON.stringify({ n: 7 }) },
+      { ...plain, _id: 'legacy_open', acceptsUnbound: true, locals: { n: 8 } }, // older records: locals as an object
+      { ...plain, _id: 'legacy_newer', version: 2, locals: '{}' },
+    ] as never[]);
+    const store = createStore(db, { thredLayout: 'partitioned' });
+    await store.threds.save(thredRecord('legacy_newer', { version: 5, reaction: 'r5' }));
+
+    await store.ensureIndexes();
+    expect((await store.threds.get('legacy_kept'))?.locals).toEqual({ n: 7 });
+    expect((await store.threds.get('legacy_open'))?.locals).toEqual({ n: 8 });
+    expect(await store.threds.acceptingUnbound()).toEqual(['legacy_open']);
+    expect((await store.threds.get('legacy_newer'))?.reaction).toBe('r5');
+    expect(await db.listCollections({ name: 'threds' }).toArray()).toHaveLength(0);
+    expect(await store.threds.adopt()).toBe(0); // once only
+    await db.dropDatabase();
   });
 
-  it('keeps the newer snapshot when an older one arrives late', async () => {
-    const id = ids[5]!;
-    await store.threds.save(record(id, { version: 3, reaction: 'r3' }));
-    await store.threds.save(record(id, { version: 2, reaction: 'r2' }));
-    expect(await store.threds.get(id)).toMatchObject({ version: 3, reaction: 'r3' });
-    await store.threds.save(record(id, { version: 4, reaction: 'r4', status: 'finished' }));
-    expect(await store.threds.get(id)).toMatchObject({ version: 4, reaction: 'r4', status: 'finished' });
-  });
+  it('the one-collection layout adopts a partitioned read model and its unbound takers, keeping newer records', async () => {
+    const db = s.mongo.db(`${s.dbName}_to_c`);
+    const before = createStore(db, { thredLayout: 'partitioned' });
+    await before.threds.save(thredRecord('p_kept', { locals: { n: 1 } }));
+    await before.threds.save(thredRecord('p_open', { acceptsUnbound: true }));
+    await before.threds.save(thredRecord('p_newer', { version: 2 }));
+    const store = createStore(db, { thredLayout: 'one-collection' });
+    await store.threds.save(thredRecord('p_newer', { version: 5, reaction: 'r5' }));
 
-  it('keeps the index of threds accepting unbound events, and rewinds a reset thred', async () => {
-    const id = ids[7]!;
-    await store.threds.setAcceptsUnbound(id, true);
-    await store.threds.setAcceptsUnbound(id, true); // idempotent
-    expect(await store.threds.acceptingUnbound()).toEqual([id]);
-    await store.threds.rewind(id, { status: 'active', reaction: 'r0', acceptsUnbound: false });
-    expect(await store.threds.acceptingUnbound()).toEqual([]);
-    expect(await store.threds.get(id)).toMatchObject({ version: -1, reaction: 'r0', acceptsUnbound: false });
-    await store.threds.save(record(id, { version: 1, reaction: 'r1' })); // the reset run's first snapshot wins
-    expect(await store.threds.get(id)).toMatchObject({ version: 1, reaction: 'r1' });
+    await store.ensureIndexes();
+    expect((await store.threds.get('p_kept'))?.locals).toEqual({ n: 1 });
+    expect(await store.threds.acceptingUnbound()).toEqual(['p_open']);
+    expect((await store.threds.get('p_newer'))?.reaction).toBe('r5');
+    const left = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    expect(left.filter((n) => n.startsWith('threds_'))).toEqual([]);
+    expect(await store.threds.count()).toBe(3);
+    await db.dropDatabase();
   });
 
   it('append-only writes are idempotent: a retried batch adds nothing and fails nothing', async () => {
+    const store = createStore(s.db);
     const log = [0, 1].map((i) => ({
       _id: `t_log:1:${i}`,
       thredId: 't_log',
@@ -103,26 +97,5 @@ describe('thred read model', () => {
     await store.outbox.add(message, ['p1', 'p2'], 7);
     await store.outbox.add(message, ['p1', 'p2'], 8);
     expect((await store.outbox.since('p1', 0)).map((m) => [m._id, m.createdAt])).toEqual([['m1:p1', 7]]);
-  });
-
-  it('moves a read model from before partitioning into the partitions, keeping newer records', async () => {
-    const db = s.mongo.db(`${s.db.databaseName}_legacy`);
-    const legacyStore = createStore(db);
-    const { locals: _l, ...plain } = record('legacy_kept');
-    await db.collection('threds').insertMany([
-      { ...plain, _id: 'legacy_kept', locals: JSON.stringify({ n: 7 }) },
-      { ...plain, _id: 'legacy_open', acceptsUnbound: true, locals: { n: 8 } }, // older records: locals as an object
-      { ...plain, _id: 'legacy_newer', version: 2, locals: '{}' },
-    ] as never[]);
-    await legacyStore.threds.save(record('legacy_newer', { version: 5, reaction: 'r5' }), { isNew: true });
-
-    await legacyStore.ensureIndexes();
-    expect((await legacyStore.threds.get('legacy_kept'))?.locals).toEqual({ n: 7 });
-    expect((await legacyStore.threds.get('legacy_open'))?.locals).toEqual({ n: 8 });
-    expect(await legacyStore.threds.acceptingUnbound()).toEqual(['legacy_open']);
-    expect((await legacyStore.threds.get('legacy_newer'))?.reaction).toBe('r5');
-    expect(await db.listCollections({ name: 'threds' }).toArray()).toHaveLength(0);
-    expect(await legacyStore.threds.migrateLegacy()).toBe(0); // once only
-    await db.dropDatabase();
   });
 });
