@@ -29,7 +29,7 @@ export const ErrorCodes = {
   PATTERN_LIMIT: 4300,
 } as const;
 
-/** Every effect type, for exhaustive dispatch tables (`Record<EffectType, Handler>`). */
+/** Every effect type, for exhaustive dispatch tables (`Record<Effect['type'], Handler>`). */
 export const EFFECT_TYPES = [
   'message.send',
   'agent.call',

@@ -8,7 +8,6 @@
  * sandbox, so the budget counts work instead. Failures throw `ExpressionError`; the machine turns them into
  * results.
  */
-import { cloneJson } from './normalize';
 import { UnsupportedRegexError } from './regex';
 import { bindings, type EvalScope } from './expressions/bindings';
 import {
@@ -158,9 +157,4 @@ export function evaluateExpression(
 export function xprBody(text: string): string | null {
   if (!text.startsWith('$xpr(')) return null;
   return text.slice('$xpr('.length, text.length - 1);
-}
-
-/** Deep copy of locals for a scratch scope. */
-export function copyLocals(locals: Record<string, unknown>): Record<string, unknown> {
-  return cloneJson(locals);
 }

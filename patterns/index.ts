@@ -4,7 +4,7 @@
  */
 export * from './thred-machine';
 export { agentFor, DEFAULT_MAX_CHAIN_STEPS } from './machine';
-export { startsThred, matchStart, admitStart, type StartMatch } from './match';
+export { startsThred, matchStart, type StartMatch } from './match';
 export { validatePattern, type ValidationReport } from './validate';
 export { simulate, type SimulationTrace, type SimulationStep, type SimulateOptions } from './simulate';
 export { patternDiagram, visitedReactions, type DiagramOptions } from './diagram';

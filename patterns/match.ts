@@ -109,31 +109,3 @@ export function hasInstanceLimits(pattern: Pattern): boolean {
   const { maxInstances, instanceInterval } = instanceLimits(pattern);
   return maxInstances > 0 || instanceInterval > 0;
 }
-
-/**
- * maxInstances / instanceInterval admission (SPEC §4). `counts.active` = ACTIVE threds of the pattern now;
- * `counts.lastStartAt` = when the last one started. Pure.
- */
-export function admitStart(
-  pattern: Pattern,
-  counts: { active: number; lastStartAt?: number },
-  now: number,
-): { ok: true } | { ok: false; code: 4300; reason: string } {
-  const max = pattern.maxInstances ?? 0;
-  if (max > 0 && counts.active >= max) {
-    return {
-      ok: false,
-      code: ErrorCodes.PATTERN_LIMIT,
-      reason: `maxInstances ${max} reached (${counts.active} active)`,
-    };
-  }
-  const interval = pattern.instanceInterval ?? 0;
-  if (interval > 0 && counts.lastStartAt !== undefined && now - counts.lastStartAt < interval) {
-    return {
-      ok: false,
-      code: ErrorCodes.PATTERN_LIMIT,
-      reason: `instanceInterval ${interval} ms not elapsed since the last start (${now - counts.lastStartAt} ms ago)`,
-    };
-  }
-  return { ok: true };
-}

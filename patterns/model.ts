@@ -4,29 +4,22 @@
  */
 import type { Static } from 'typebox';
 import type {
-  AgentCallEffectSchema,
   ConditionSchema,
   EffectSchema,
   ErrorEffectSchema,
   EventDataSchema,
   EventSchema,
   EventSourceSchema,
-  ExpirySchema,
-  LookBackSchema,
   MessageSchema,
-  MessageSendEffectSchema,
   PatternSchema,
   PublishSchema,
   ReactionSchema,
   ReportItemSchema,
   SpawnSchema,
   StepSchema,
-  ThredEndEffectSchema,
   ThredLogEffectSchema,
   ThredSpawnEffectSchema,
   ThredStateSchema,
-  TimerCancelEffectSchema,
-  TimerStartEffectSchema,
   TransformSchema,
   TransitionSchema,
 } from './schema';
@@ -44,20 +37,11 @@ export type Transform = Static<typeof TransformSchema>;
 export type Publish = Static<typeof PublishSchema>;
 export type Transition = Static<typeof TransitionSchema>;
 export type Spawn = Static<typeof SpawnSchema>;
-export type Expiry = Static<typeof ExpirySchema>;
-export type LookBack = Static<typeof LookBackSchema>;
 
 export type ThredState = Static<typeof ThredStateSchema>;
-export type ThredStatus = ThredState['status'];
 
 export type Effect = Static<typeof EffectSchema>;
-export type EffectType = Effect['type'];
-export type MessageSendEffect = Static<typeof MessageSendEffectSchema>;
-export type AgentCallEffect = Static<typeof AgentCallEffectSchema>;
-export type TimerStartEffect = Static<typeof TimerStartEffectSchema>;
-export type TimerCancelEffect = Static<typeof TimerCancelEffectSchema>;
 export type ThredLogEffect = Static<typeof ThredLogEffectSchema>;
-export type ThredEndEffect = Static<typeof ThredEndEffectSchema>;
 export type ThredSpawnEffect = Static<typeof ThredSpawnEffectSchema>;
 export type ErrorEffect = Static<typeof ErrorEffectSchema>;
 

@@ -2,7 +2,7 @@
  * Alias and default normalization for patterns and events (SPEC §2, §4, §5 *alias* entries).
  * Pure: always returns a fresh deep copy and never mutates its input.
  */
-import type { Pattern, ThredsEvent } from './model';
+import type { ThredsEvent } from './model';
 import { isRecord } from './json';
 
 const CONDITION_TYPES = new Set(['filter', 'and', 'or']);
@@ -72,11 +72,6 @@ export function normalizePattern(input: unknown): unknown {
     });
   }
   return pattern;
-}
-
-/** Typed convenience for already-validated patterns. */
-export function normalizeValidPattern(pattern: Pattern): Pattern {
-  return normalizePattern(pattern) as Pattern;
 }
 
 /** Event aliases: `timestamp` → `time`. Returns the same object when nothing changes. */

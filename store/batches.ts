@@ -108,5 +108,3 @@ export function createBatches(db: Db) {
     },
   };
 }
-
-export type Batches = ReturnType<typeof createBatches>;

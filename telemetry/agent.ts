@@ -8,6 +8,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Message, ThredsEvent } from '../patterns';
 import { processMetrics, type ThredsMetrics } from './metrics';
+import { AGENT_ACTIVITY_NAME } from '../activities/agent-contract';
 import { traceOf, withTrace } from './trace-context';
 import { SpanKind, endSpan, startSpan, traceparentOf, withSpan } from './tracing';
 
@@ -39,7 +40,7 @@ export function agentTelemetry(
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
-        if (ctx.info.activityType !== 'handleMessage') return next(input);
+        if (ctx.info.activityType !== AGENT_ACTIVITY_NAME) return next(input);
         const message = input.args[0] as Message | undefined;
         const parent = traceOf(message?.event);
         const span = startSpan(`agent ${nodeType}`, {
