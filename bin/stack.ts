@@ -1,7 +1,8 @@
 /**
  * The embedded servers: the Temporal CLI dev server and FerretDB (MongoDB wire protocol on SQLite), run as child
  * processes from the binaries scripts/install-tools.sh puts in .tools/bin. Used by `threds dev` (persistent data under
- * .data/) and `threds test` (throwaway data, free ports).
+ * .data/) and `threds test` (throwaway data, free ports); the cluster (bin/cluster/) launches and stops its servers
+ * with the same helpers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
@@ -64,24 +65,39 @@ export async function portInUse(port: number): Promise<boolean> {
   });
 }
 
-function requireTool(name: string): string {
+/** The embedded stack's way out of a missing tool: set-up, or servers of one's own (the cluster passes its own). */
+const SETUP_REMEDY =
+  '. Run `npm run setup` (needs Go), or set TEMPORAL_ADDRESS and MONGO_URL to servers you already run.';
+
+/** The path of `name` in .tools/bin; throws, naming `remedy`, when it is missing. */
+export function requireTool(name: string, remedy = SETUP_REMEDY): string {
   const path = join(toolsBin, name);
-  if (!existsSync(path)) {
-    throw new Error(
-      `${name} is not installed in .tools/bin. Run \`npm run setup\` (needs Go), or set TEMPORAL_ADDRESS and ` +
-        `MONGO_URL to servers you already run.`,
-    );
-  }
+  if (!existsSync(path)) throw new Error(`${name} is not installed in .tools/bin${remedy}`);
   return path;
 }
 
-function launch(name: string, cmd: string, args: string[], dataDir: string): ServerProcess {
-  mkdirSync(dataDir, { recursive: true });
-  const logFile = join(dataDir, `${name}.log`);
+/** Runs `cmd` detached, stdout and stderr appended to `<logDir>/<name>.log`. */
+export function launch(name: string, cmd: string, args: string[], logDir: string): ServerProcess {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   // Own process group, so Ctrl-C in the terminal reaches us first and we stop the servers in order.
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: true });
   return { name, child, logFile };
+}
+
+/**
+ * The FerretDB flags that follow the handler's own, whichever handler: state in `stateDir`, listening on loopback only,
+ * no debug endpoint and no telemetry (the machines it runs on may be offline).
+ */
+export function ferretdbArgs(stateDir: string, port: number): string[] {
+  return [
+    `--state-dir=${stateDir}`,
+    `--listen-addr=127.0.0.1:${port}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    '--log-level=warn',
+  ];
 }
 
 export function startTemporal(opts: TemporalServerOptions): ServerProcess {
@@ -133,11 +149,7 @@ export function startMongo(opts: MongoServerOptions): ServerProcess {
       '--handler=sqlite',
       // WAL with synchronous=NORMAL: durable across process crashes, ~2.5× faster concurrent writes than the default.
       `--sqlite-url=file:${dbDir}/?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)`,
-      `--state-dir=${opts.dataDir}`,
-      `--listen-addr=127.0.0.1:${opts.port}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=warn',
+      ...ferretdbArgs(opts.dataDir, opts.port),
     ],
     opts.dataDir,
   );
@@ -180,13 +192,20 @@ export async function waitForMongo(url: string, server?: ServerProcess, timeoutM
   );
 }
 
-/** Stops servers in reverse start order: SIGINT, then SIGKILL after a grace period. */
-export async function stopAll(servers: ServerProcess[], graceMs = 10_000): Promise<void> {
-  for (const s of [...servers].reverse()) {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) continue;
-    const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
-    s.child.kill('SIGINT');
-    const timer = setTimeout(() => s.child.kill('SIGKILL'), graceMs);
+/**
+ * Stops processes in reverse start order: `signal`, then SIGKILL after `graceMs`. The embedded servers get SIGINT by
+ * default, what Ctrl-C in their terminal would send them.
+ */
+export async function stopAll(
+  processes: readonly Pick<ServerProcess, 'child'>[],
+  graceMs = 10_000,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<void> {
+  for (const { child } of [...processes].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
   }

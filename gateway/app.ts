@@ -14,6 +14,7 @@ import { fail, installErrorHandlers, toErrorBody } from './errors';
 import { installBodyParsers, MAX_PARAM_LENGTH } from './input-limits';
 import { createMetrics } from './metrics';
 import { createIngest } from './ingest';
+import { backpressureLimits, createBackpressure } from './backpressure';
 import { flushTracing, initTracing } from '../telemetry/tracing';
 import { SessionHub } from './session-hub';
 import { createControl } from './control';
@@ -73,6 +74,11 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       status: String(reply.statusCode),
     });
   });
+  const backpressure = createBackpressure({
+    limits: { ...backpressureLimits(), ...limits.backpressure },
+    read: (thredId) => deps.store.threds.backlog(thredId),
+    metrics,
+  });
   const ctx: GatewayContext = {
     deps,
     limits,
@@ -84,6 +90,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       router: deps.router,
       client: deps.client,
       metrics,
+      backpressure,
       maxEventBytes: limits.bodyBytes,
       routeTimeoutMs: limits.routeTimeoutMs,
       now,

@@ -31,6 +31,8 @@ export function createIngest(opts: {
   router: Router;
   client: Client;
   metrics: GatewayMetrics;
+  /** Bounds what waits per thred and per principal, here so that HTTP and WebSocket events are bounded alike. */
+  backpressure: Backpressure;
   maxEventBytes: number;
   /** Deadline of the Temporal and store calls one event makes; past it the client gets 503 and may retry by id. */
   routeTimeoutMs: number;
@@ -43,8 +45,7 @@ export function createIngest(opts: {
     handle(event: ThredsEvent, principal: Principal): Promise<RouteResult>;
   };
 }) {
-  const { router, metrics } = opts;
-  let backpressure: Backpressure | undefined;
+  const { router, metrics, backpressure } = opts;
 
   /** Validates one raw event and completes it for `principal`. Throws VALIDATION / PAYLOAD_TOO_LARGE. */
   function prepare(raw: unknown, principal: Principal): ThredsEvent {
@@ -81,13 +82,6 @@ export function createIngest(opts: {
   return {
     prepare,
     /**
-     * Bounds what waits per thred and per principal (gateway/backpressure.ts); installed by the ingest plugin, which
-     * has the store, and applied here so HTTP and WebSocket events are bounded alike.
-     */
-    useBackpressure(b: Backpressure): void {
-      backpressure = b;
-    },
-    /**
      * Validates, stores and routes one event. `trace.traceparent` (the HTTP header) or else the event's own
      * `trace.traceparent` is the parent of its trace (SPEC §13); the stored event carries the gateway's span.
      */
@@ -116,16 +110,16 @@ export function createIngest(opts: {
         // 503, and the client retries by id.
         const deadline = Date.now() + opts.routeTimeoutMs;
         // Refused before it is stored: a refused event was never acknowledged, and its re-send is a first send.
-        const ticket = await backpressure?.admit(event.thredId, principal.id);
+        const ticket = await backpressure.admit(event.thredId, principal.id);
         const routed = event;
         let result: RouteResult;
         try {
           result = await withSpan(span, () => router.route(routed, { deadline }));
         } catch (err) {
-          ticket?.done(false);
+          ticket.done(false);
           throw err;
         }
-        ticket?.done(true);
+        ticket.done(true);
         metrics.eventsAccepted.inc();
         countStarts(routed, result);
         opts.log?.info({ eventId: routed.id, thredIds: result.thredIds, traceId: traceIdOf(routed) }, 'event routed');

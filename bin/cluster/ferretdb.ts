@@ -1,6 +1,6 @@
 /** FerretDB with its PostgreSQL handler: the MongoDB wire protocol Threds' store speaks, kept in one database. */
 import { mkdirSync } from 'node:fs';
-import type { ServerProcess } from '../stack';
+import { ferretdbArgs, type ServerProcess } from '../stack';
 import type { Postgres } from './postgres';
 import { launch, tool } from './processes';
 
@@ -11,15 +11,7 @@ export function startFerretPostgres(opts: { dir: string; port: number; pg: Postg
   return launch(
     'ferretdb',
     tool('ferretdb'),
-    [
-      '--handler=postgresql',
-      `--postgresql-url=${opts.pg.url(FERRETDB_DB)}`,
-      `--state-dir=${opts.dir}`,
-      `--listen-addr=127.0.0.1:${opts.port}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=warn',
-    ],
+    ['--handler=postgresql', `--postgresql-url=${opts.pg.url(FERRETDB_DB)}`, ...ferretdbArgs(opts.dir, opts.port)],
     opts.logDir,
   );
 }

@@ -1,39 +1,20 @@
 /**
- * The cluster's server binaries (from scripts/install-tools.sh, in .tools/bin) as detached children logging to a file
- * each, and the ordered stop shared by the servers and the Threds processes.
+ * How the cluster runs its server binaries (from scripts/install-tools.sh, in .tools/bin) and stops them and the
+ * Threds processes: the embedded stack's launcher, with the cluster's own set-up hint and stop signal.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
-import { toolsBin, type ServerProcess } from '../stack';
+import { requireTool, stopAll, type ServerProcess } from '../stack';
 
+export { launch } from '../stack';
+
+/** The cluster's binaries come from install-tools.sh alone: no external servers stand in for them. */
 export function tool(name: string): string {
-  const path = join(toolsBin, name);
-  if (!existsSync(path)) {
-    throw new Error(`${name} is not installed in .tools/bin: run \`bash scripts/install-tools.sh\` (needs Go).`);
-  }
-  return path;
+  return requireTool(name, ': run `bash scripts/install-tools.sh` (needs Go).');
 }
 
-export function launch(name: string, cmd: string, args: string[], logDir: string): ServerProcess {
-  mkdirSync(logDir, { recursive: true });
-  const logFile = join(logDir, `${name}.log`);
-  const out = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', out, out], detached: true });
-  return { name, child, logFile };
-}
-
-/** SIGTERM in reverse start order, SIGKILL after the grace time. */
+/** SIGTERM, as a container runtime stops its services, in reverse start order; SIGKILL after the grace time. */
 export async function stopProcesses(
-  processes: { name: string; child: ChildProcess }[],
+  processes: Pick<ServerProcess, 'name' | 'child'>[],
   graceMs = 15_000,
 ): Promise<void> {
-  for (const p of [...processes].reverse()) {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
-    const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
-    p.child.kill('SIGTERM');
-    const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  }
+  await stopAll(processes, graceMs, 'SIGTERM');
 }

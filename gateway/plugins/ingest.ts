@@ -10,7 +10,7 @@ import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { GatewayContext } from '../types';
 import { toErrorBody } from '../errors';
-import { backpressureLimits, createBackpressure, retryAfterOf } from '../backpressure';
+import { retryAfterOf } from '../backpressure';
 import { eventProblem } from '../input-limits';
 import { BatchInSchema, EventInSchema, IngestResponseSchema, errors } from '../schemas';
 
@@ -25,14 +25,6 @@ const ingestPlugin: FastifyPluginAsync<GatewayContext> = async (fastify, ctx) =>
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', app.authenticate);
 
-  const store = ctx.deps.store;
-  ctx.ingest.useBackpressure(
-    createBackpressure({
-      limits: { ...backpressureLimits(), ...ctx.limits.backpressure },
-      read: (thredId) => store.threds.backlog(thredId),
-      metrics: ctx.metrics,
-    }),
-  );
   const checkEvent = Compile(EventInSchema);
   const checkEnvelope = Compile(
     Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: ctx.limits.batchSize }) }),

@@ -12,163 +12,48 @@
  * Frames of one socket are handled in order (an event that starts a thred is routed before a bound event after it),
  * except refresh, which overtakes frames still waiting for routing so that a slow event cannot let the token lapse.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { WebSocket, RawData } from 'ws';
-import { Type } from 'typebox';
-import { Compile } from 'typebox/compile';
 import type { GatewayContext } from '../types';
 import { TokenClock, type Session } from '../session-hub';
 import type { Principal } from '../ingest';
 import { newEventId } from '../ingest';
-import { fail, summarize, toErrorBody, validationDetails, type ErrorBody } from '../errors';
+import { fail, summarize, validationDetails } from '../errors';
+import {
+  ECHO_CHARS,
+  checkHello,
+  checkRefresh,
+  parseFrame,
+  refuse,
+  send,
+  sendError,
+  type Frame,
+  type Parsed,
+} from './sessions/frames';
+import { openSession, type SessionOpener } from './sessions/open';
 
-export const WS_AUTH_FAILED = 4401;
-/** Closed because the participant opened more than sessionsPerParticipant sessions on this instance. */
-export const WS_TOO_MANY_SESSIONS = 4429;
+export { WS_AUTH_FAILED } from './sessions/frames';
+export { WS_TOO_MANY_SESSIONS } from './sessions/open';
 /** How long before its token's expiry a session is told (`expiring`), so the client can refresh in time. */
 export const TOKEN_WARNING_MS = 60_000;
-
-const HelloSchema = Type.Object({
-  type: Type.Literal('hello'),
-  token: Type.String({ minLength: 1 }),
-  since: Type.Optional(Type.Number({ minimum: 0, description: 'ms since epoch: replay the outbox from here' })),
-});
-const checkHello = Compile(HelloSchema);
-const RefreshSchema = Type.Object({
-  type: Type.Literal('refresh'),
-  token: Type.String({ minLength: 1, description: 'a fresh access token of the same participant' }),
-});
-const checkRefresh = Compile(RefreshSchema);
-/** Longest part of a client's frame type echoed in an error message. */
-const ECHO_CHARS = 64;
-
-type Frame = Record<string, unknown> & { type: string };
-/** A frame read off the socket: a JSON object with a string type, or the error that answers it. */
-type Parsed = { frame: Frame } | { error: Error };
-const OUTBOX_PAGE = 1000;
 
 const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
   const { store, gatewayId } = ctx.deps;
   const { hub, limits } = ctx;
-  const gatewayUrl = () => `${ctx.deps.publicUrl ?? app.listeningOrigin}/internal/deliver`;
-
-  function send(socket: WebSocket, frame: Record<string, unknown>): void {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
-  }
-  function sendError(socket: WebSocket, err: unknown, re?: string): ErrorBody {
-    const body = toErrorBody(err);
-    send(socket, {
-      type: 'error',
-      ...(re !== undefined && { re }),
-      code: body.code,
-      message: body.message,
-      details: body.details,
-    });
-    return body;
-  }
-  function refuse(socket: WebSocket, err: unknown): void {
-    const body = sendError(socket, err);
-    socket.close(WS_AUTH_FAILED, body.message.slice(0, 120));
-  }
+  const opener: SessionOpener = {
+    store,
+    hub,
+    limits,
+    gatewayId,
+    gatewayUrl: () => `${ctx.deps.publicUrl ?? app.listeningOrigin}/internal/deliver`,
+    now: ctx.now,
+    log: app.log,
+  };
 
   /** A verified access token: who it is for and when it expires (ms; undefined for a token without `exp`). */
   function authenticate(token: string): { principal: Principal; expiresAt: number | undefined } {
     const principal = app.verifyAccessToken(token);
     const exp = app.jwt.decode<{ exp?: unknown }>(token)?.exp;
     return { principal, expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined };
-  }
-
-  function parseFrame(data: RawData, isBinary: boolean): Parsed {
-    const size = Array.isArray(data)
-      ? data.reduce((n, b) => n + b.length, 0)
-      : (data as Buffer | ArrayBuffer).byteLength;
-    if (size > limits.frameBytes)
-      return { error: fail('PAYLOAD_TOO_LARGE', `frame is larger than ${limits.frameBytes} bytes`) };
-    if (isBinary) return { error: fail('BAD_FRAME', 'frames must be JSON text') };
-    let frame: unknown;
-    try {
-      frame = JSON.parse(data.toString());
-    } catch {
-      return { error: fail('INVALID_JSON', 'frame is not valid JSON') };
-    }
-    if (
-      typeof frame !== 'object' ||
-      frame === null ||
-      Array.isArray(frame) ||
-      typeof (frame as { type?: unknown }).type !== 'string'
-    ) {
-      const detail = { path: '/type', reason: 'is required' };
-      return { error: fail('BAD_FRAME', 'a frame is a JSON object with a string `type`', [detail]) };
-    }
-    return { frame: frame as Frame };
-  }
-
-  async function replay(s: Session, since: number): Promise<void> {
-    for (let page = 0, from = since; page < 50; page++) {
-      const entries = await store.outbox.since(s.participantId, from);
-      const fresh = entries.filter((e) => !s.sent.has(e.message.id));
-      fresh.forEach((e) => hub.send(s, e.message));
-      if (entries.length < OUTBOX_PAGE || fresh.length === 0) return;
-      from = entries[entries.length - 1]!.createdAt; // $gte: same-ms entries come again and are skipped above
-    }
-  }
-
-  async function open(
-    socket: WebSocket,
-    principal: Principal,
-    since: number | undefined,
-    closed: () => boolean,
-  ): Promise<Session | undefined> {
-    const now = ctx.now();
-    const s: Session = {
-      id: randomUUID(),
-      participantId: principal.id,
-      socket,
-      connectedAt: now,
-      sent: new Set(),
-      pending: [],
-      alive: true,
-    };
-    // Registered before the outbox is read: a message stored meanwhile is pushed here (and queued until the replay ends).
-    hub.add(s);
-    // Three heartbeats without an answer and the session is gone here too (the socket is terminated after one).
-    const expiry = (at: number) => ({ lastSeen: at, expiresAt: at + 3 * limits.heartbeatMs });
-    const record = {
-      _id: s.id,
-      participantId: s.participantId,
-      gatewayId,
-      gatewayUrl: gatewayUrl(),
-      connectedAt: now,
-      ...expiry(now),
-    };
-    const cleanup = () => {
-      if (hub.remove(s))
-        store.sessions.remove(s.id).catch((err: unknown) => app.log.warn({ err }, 'session record not removed'));
-    };
-    socket.on('close', cleanup);
-    socket.on('pong', () => {
-      s.alive = true;
-      store.sessions.add({ ...record, ...expiry(ctx.now()) }).catch(() => undefined);
-    });
-    const others = hub.sessionsOf(s.participantId).filter((o) => o !== s);
-    for (const old of others.slice(0, Math.max(0, others.length + 1 - limits.sessionsPerParticipant))) {
-      old.socket.close(WS_TOO_MANY_SESSIONS, `more than ${limits.sessionsPerParticipant} sessions`);
-    }
-    try {
-      await store.sessions.add(record);
-      if (closed()) return void cleanup();
-      send(socket, { type: 'welcome', participantId: s.participantId, sessionId: s.id });
-      if (since !== undefined) await replay(s, since);
-    } catch (err) {
-      sendError(socket, err);
-      socket.close(1011, 'session could not be registered');
-      return void cleanup();
-    }
-    const pending = s.pending ?? [];
-    s.pending = null;
-    pending.forEach((m) => hub.send(s, m));
-    return s;
   }
 
   app.get(
@@ -277,7 +162,7 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
           authenticating = true;
           clearTimeout(helloTimer);
           principal = auth.principal;
-          session = (await open(socket, auth.principal, frame.since, () => isClosed)) ?? undefined;
+          session = (await openSession(opener, socket, auth.principal, frame.since, () => isClosed)) ?? undefined;
           if (session) clock.arm(auth.expiresAt);
           return;
         }
@@ -324,7 +209,7 @@ const sessions: FastifyPluginAsync<GatewayContext> = async (app, ctx) => {
       }
 
       socket.on('message', (data, isBinary) => {
-        const parsed = parseFrame(data, isBinary);
+        const parsed = parseFrame(data, isBinary, limits.frameBytes);
         if (session && 'frame' in parsed && parsed.frame.type === 'refresh') return refresh(parsed.frame);
         chain = chain
           .then(() => onFrame(parsed))
