@@ -35,13 +35,6 @@ export const BatchInSchema = Type.Object({ events: Type.Array(EventInSchema, { m
 
 export const RefusalSchema = Type.Object({ patternId: Type.String(), code: Type.Number(), reason: Type.String() });
 
-export const RouteResultSchema = Type.Object({
-  eventId: Type.String(),
-  thredIds: Type.Array(Type.String()),
-  started: Type.Array(Type.String()),
-  refused: Type.Array(RefusalSchema),
-});
-
 export const BatchResultSchema = Type.Object({
   eventId: Type.Optional(Type.String()),
   thredIds: Type.Array(Type.String()),

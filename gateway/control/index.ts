@@ -109,5 +109,3 @@ export function createControl(opts: ControlOptions) {
     watcher,
   };
 }
-
-export type Control = ReturnType<typeof createControl>;

@@ -50,5 +50,3 @@ export const webConsole: FastifyPluginAsync<WebConsoleOptions> = async (app, opt
     return reply.callNotFound();
   });
 };
-
-export default webConsole;
