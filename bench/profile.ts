@@ -1,7 +1,8 @@
 /**
  * Where the CPU went, phase by phase: user+system time of each process of the run (Temporal, FerretDB, thred
  * worker, gateway, the bench itself) from /proc, as a share of one core over the phase's wall time. On 2 cores the
- * process near 100 % (one core) or the sum near 200 % names the bottleneck of that phase.
+ * process near 100 % (one core) or the sum near 200 % names the bottleneck of that phase. The CPU seconds are kept
+ * too, for the per-core figures (CPU per 1,000 events: bench/report/figures.ts).
  */
 import { readFileSync } from 'node:fs';
 import { round } from './stats';
@@ -14,6 +15,8 @@ export interface PhaseProfile {
   wallMs: number;
   /** Per process: CPU time as a percentage of one core over the phase. */
   cpuPercent: Record<string, number>;
+  /** Per process: CPU seconds (user + system) over the phase; NaN (null in JSON) when not measurable. */
+  cpuSeconds: Record<string, number>;
 }
 
 function cpuTicks(pid: number | undefined): number {
@@ -40,13 +43,13 @@ export function createProfiler(processes: () => Record<string, number | undefine
         return await fn();
       } finally {
         const wallMs = Date.now() - start;
-        const cpuPercent = Object.fromEntries(
-          Object.entries(procs).map(([k, pid]) => [
-            k,
-            round(((cpuTicks(pid) - before[k]!) / TICKS_PER_SECOND / Math.max(wallMs / 1000, 0.001)) * 100, 0),
-          ]),
+        const cpuSeconds = Object.fromEntries(
+          Object.entries(procs).map(([k, pid]) => [k, round((cpuTicks(pid) - before[k]!) / TICKS_PER_SECOND, 2)]),
         );
-        phases.push({ phase: name, wallMs, cpuPercent });
+        const cpuPercent = Object.fromEntries(
+          Object.entries(cpuSeconds).map(([k, s]) => [k, round((s / Math.max(wallMs / 1000, 0.001)) * 100, 0)]),
+        );
+        phases.push({ phase: name, wallMs, cpuPercent, cpuSeconds });
       }
     },
   };

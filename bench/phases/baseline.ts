@@ -2,25 +2,18 @@
  * Bare Temporal on the same servers: signal-with-start of a minimal workflow that runs one activity and completes
  * (bench/baseline-workflow.ts). Latency is signal sent → activity started.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
 import { createBaselineActivities } from '../baseline-activities';
+import { withBareWorker } from '../harness/bare-worker';
 import type { Servers } from '../harness/threds';
 import type { BenchContext } from './context';
-import { measureLoad, type LoadResult, type Saturation } from './load';
+import { measureLoad, sustainedRate, type LoadResult } from './load';
 
 export async function runBaseline(ctx: BenchContext, servers: Servers): Promise<LoadResult> {
   const latencies: number[] = [];
-  const taskQueue = `bench-baseline-${randomBytes(3).toString('hex')}`;
-  const native = await NativeConnection.connect({ address: servers.address });
-  try {
-    const worker = await Worker.create({
-      connection: native,
-      taskQueue,
-      workflowsPath: fileURLToPath(new URL('../baseline-workflow.ts', import.meta.url)),
-      activities: createBaselineActivities(latencies),
-    });
+  const workflows = new URL('../baseline-workflow.ts', import.meta.url);
+  const activities = createBaselineActivities(latencies);
+  return withBareWorker(servers, { name: 'baseline', workflows, activities }, (taskQueue) => {
     const one = async () => {
       const handle = await servers.client.workflow.signalWithStart('baseline', {
         workflowId: `baseline-${randomUUID()}`,
@@ -30,10 +23,7 @@ export async function runBaseline(ctx: BenchContext, servers: Servers): Promise<
       });
       await handle.result();
     };
-    // Half of saturation: a rate the baseline sustains, which the Threds fixed-rate phase then offers too.
-    const rateOf = (s: Saturation) => Math.max(5, Math.floor(s.perSec * 0.5));
-    return await worker.runUntil(() => measureLoad(ctx, 'baseline', one, latencies, rateOf));
-  } finally {
-    await native.close();
-  }
+    // A rate the baseline sustains, which the Threds fixed-rate phase then offers too.
+    return measureLoad(ctx, 'baseline', one, latencies, sustainedRate);
+  });
 }

@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { ThredsContext } from './context';
 import { measureLoad, type LoadResult } from './load';
 
+/** Names the phase in the progress and the profile, where the per-core figures find it. */
+export const END_TO_END = 'threds';
+
 export async function runEndToEnd(ctx: ThredsContext, rate: number): Promise<LoadResult> {
   const latencies: number[] = [];
   const one = async () => {
@@ -14,5 +17,5 @@ export async function runEndToEnd(ctx: ThredsContext, rate: number): Promise<Loa
       await ctx.ws.roundTrip(id, () => ctx.post({ id, type: 'bench.ping', source: { id: 'bench_sensor' } })),
     );
   };
-  return measureLoad(ctx, 'threds', one, latencies, () => rate);
+  return measureLoad(ctx, END_TO_END, one, latencies, () => rate);
 }

@@ -23,6 +23,16 @@ export interface LoadResult {
   fixedRate: FixedRate;
 }
 
+/** The names of the two profiled phases of a measure labelled `label` (bench/profile.ts). */
+export function loadPhases(label: string) {
+  return { saturation: `${label} saturation`, fixedRate: `${label} fixed rate` };
+}
+
+/** Half of saturation, at least 5/s: a rate the measured side sustains. */
+export function sustainedRate(saturation: Saturation): number {
+  return Math.max(5, Math.floor(saturation.perSec * 0.5));
+}
+
 /**
  * `one` does one unit of work and records its latency in `latencies`, which is emptied before each measure;
  * `rateOf` picks the fixed rate once saturation is known. `label` names the phases in the progress and profile.
@@ -35,10 +45,11 @@ export async function measureLoad(
   rateOf: (saturation: Saturation) => number,
 ): Promise<LoadResult> {
   const { durationMs, concurrency } = ctx.opts;
+  const phases = loadPhases(label);
   await closedLoop(2000, concurrency, one); // warm-up: bundle load, caches
   latencies.length = 0;
   let bar = timedProgress(`${label} saturation (s)`, durationMs);
-  const sat = await ctx.phase(`${label} saturation`, () => closedLoop(durationMs, concurrency, one));
+  const sat = await ctx.phase(phases.saturation, () => closedLoop(durationMs, concurrency, one));
   bar.stop();
   const saturation: Saturation = {
     perSec: round((sat.completed * 1000) / sat.elapsedMs),
@@ -48,7 +59,7 @@ export async function measureLoad(
   const rate = rateOf(saturation);
   latencies.length = 0;
   bar = progress(`${label} at ${rate}/s`, Math.round((durationMs / 1000) * rate));
-  const fixed = await ctx.phase(`${label} fixed rate`, () => openLoop(durationMs, rate, one, bar.tick));
+  const fixed = await ctx.phase(phases.fixedRate, () => openLoop(durationMs, rate, one, bar.tick));
   bar.stop();
   return { saturation, fixedRate: { rate, latency: percentiles(latencies), errors: fixed.errors } };
 }
