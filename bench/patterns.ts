@@ -4,24 +4,9 @@
  * drives a counter of its own.
  */
 
-/** Counts `eventType` events in the thred's local `n`, which the read model shows: progress without a query. */
-export function counterPattern(id: string, name: string, eventType: string) {
-  return {
-    id,
-    name,
-    reactions: [
-      {
-        name: 'count',
-        condition: {
-          type: 'filter',
-          xpr: `$event.type = '${eventType}'`,
-          onTrue: { xpr: "$setLocal('n', ($local('n') ? $local('n') : 0) + 1)" },
-          transition: { name: '$noTransition' },
-        },
-      },
-    ],
-  };
-}
+import { counterPattern } from '../test/fixtures/patterns/counters';
+
+export { counterPattern };
 
 export const BENCH_PATTERNS = [
   {

@@ -19,6 +19,9 @@ let browser: TestBrowser;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startConsoleStack('e2e_console'), launchBrowser()]);
+  // The library's echo pattern: a thred that answers each org.wt.echo event to the participants it names.
+  const echo = JSON.parse(readFileSync(join(projectRoot, 'patterns', 'library', 'echo.json'), 'utf8')) as unknown;
+  await stack.engine.store.patterns.put(validatePattern(echo).pattern!, Date.now());
 });
 
 afterAll(async () => {
@@ -46,6 +49,26 @@ async function postSensorEvent(latitude: number, longitude: number): Promise<{ s
   const body = (await res.json()) as { results: { started: string[] }[] };
   expect(res.status, JSON.stringify(body)).toBe(202);
   return body.results[0]!;
+}
+
+let echoes = 0;
+/** Starts an echo thred whose first answer, `<title> 1`, goes to `to`; returns the thred's id. */
+async function postEcho(to: string[], title: string): Promise<string> {
+  const res = await fetch(`${stack.url}/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${stack.token('participant0', ['responder'])}`,
+    },
+    body: JSON.stringify({
+      id: `echo-${Date.now()}-${++echoes}`,
+      type: 'org.wt.echo',
+      source: { id: 'participant0' },
+      data: { content: { values: { echoTo: to, echoTitle: title } } },
+    }),
+  });
+  const { results } = (await res.json()) as { results: { started: string[] }[] };
+  return results[0]!.started[0]!;
 }
 
 describe('web console', () => {
@@ -113,7 +136,10 @@ describe('web console', () => {
     // Reload: the hello carries `since`, replays are deduplicated, the answer is remembered.
     await page.reload();
     await page.locator('#live-status.live').waitFor({ timeout: 15_000 });
-    await page.waitForTimeout(1000);
+    // A marker sent once the session is open: the gateway sends it after the whole replay (a live message waits for
+    // the replay to end), so once it is shown every replayed copy has been received too.
+    await postEcho(['participant0'], 'After the reload');
+    await page.locator('article.msg', { hasText: 'After the reload 1' }).waitFor({ timeout: 30_000 });
     await expect(page.locator('article.msg', { hasText: 'Possible UAV Detected' }).count()).resolves.toBe(1);
     await expect(page.locator('article.msg', { hasText: 'UAV Video' }).count()).resolves.toBe(1);
     await page.locator('article.msg', { hasText: 'Possible UAV Detected' }).getByText('Answered: Yes').waitFor();
@@ -130,31 +156,13 @@ describe('web console', () => {
   });
 
   it('broadcast inside a thred that allows it reaches the other participant', async () => {
-    const echo = JSON.parse(readFileSync(join(projectRoot, 'patterns', 'library', 'echo.json'), 'utf8')) as unknown;
-    const report = validatePattern(echo);
-    await stack.engine.store.patterns.put(report.pattern!, Date.now());
-
     const [p0, p1] = [await openPage(), await openPage()];
     await logIn(p0, 'participant0', stack.password('participant0'));
     await logIn(p1, 'participant1', stack.password('participant1'));
     await p0.locator('#live-status.live').waitFor({ timeout: 15_000 });
     await p1.locator('#live-status.live').waitFor({ timeout: 15_000 });
 
-    const res = await fetch(`${stack.url}/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${stack.token('participant0', ['responder'])}`,
-      },
-      body: JSON.stringify({
-        id: `echo-${Date.now()}`,
-        type: 'org.wt.echo',
-        source: { id: 'participant0' },
-        data: { content: { values: { echoTo: ['participant0', 'participant1'], echoTitle: 'Team check' } } },
-      }),
-    });
-    const { results } = (await res.json()) as { results: { started: string[] }[] };
-    const thredId = results[0]!.started[0]!;
+    const thredId = await postEcho(['participant0', 'participant1'], 'Team check');
     expect(thredId).toBeTruthy();
     await p0.locator('article.msg', { hasText: 'Team check 1' }).waitFor({ timeout: 30_000 });
     await p1.locator('article.msg', { hasText: 'Team check 1' }).waitFor({ timeout: 30_000 });
@@ -180,6 +188,11 @@ describe('web console', () => {
     await refusal.waitFor({ timeout: 30_000 });
     await expect(refusal.innerText()).resolves.toMatch(/4101/);
     await screenshot(outsider, 'broadcast-refused');
+    // A marker through the same thred after the refusal: had the outsider's broadcast gone out, it would have reached
+    // participant1 before this one.
+    await p0.getByLabel('Message to the other participants of this thred').fill('after the outsider');
+    await p0.getByLabel('Message to the other participants of this thred').press('Enter');
+    await p1.locator('article.msg', { hasText: 'after the outsider' }).waitFor({ timeout: 30_000 });
     await expect(p1.locator('article.msg', { hasText: 'let me in' }).count()).resolves.toBe(0);
     for (const p of [p0, p1, outsider]) await p.context().close();
   });

@@ -7,6 +7,7 @@ import pino from 'pino';
 import type { Message, ThredsEvent } from '../../patterns';
 import { createAgentActivities } from '../../activities/agents/runtime';
 import type { AgentImplementation, AgentInit } from '../../activities/agents/types';
+import { pollUntil } from '../../bin/poll';
 
 const init: AgentInit = {
   config: { nodeType: 'test.rt', nodeIds: ['rt-1'], name: 'Runtime test' },
@@ -92,7 +93,7 @@ describe('agent runtime activity', () => {
       }).handleMessage,
       message,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await pollUntil('two heartbeats', async () => beats.length > 1, { timeoutMs: 10_000, intervalMs: 10 }); // cancelled while it runs, not after a guess
     env.cancel();
     await expect(run).rejects.toBeInstanceOf(CancelledFailure);
     expect(attempt).toBe(3);

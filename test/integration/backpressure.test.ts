@@ -6,24 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/engine';
 import { startGatewayEngine, type Gateway, type GatewayEngine } from '../helpers/gateway';
+import { tallyPattern } from '../fixtures/patterns/counters';
 
-const tally = {
-  id: 'bp_tally',
-  name: 'Backpressure tally',
-  reactions: [
-    {
-      name: 'count',
-      condition: {
-        type: 'filter',
-        xpr: "$event.type = 'test.bp'",
-        onTrue: {
-          xpr: "($setLocal('n', ($local('n') ? $local('n') : 0) + 1); $setLocal('seen', $append($local('seen') ? $local('seen') : [], [$valueNamed('i')])))",
-        },
-        transition: { name: '$noTransition' },
-      },
-    },
-  ],
-};
+const tally = tallyPattern('bp_tally', 'Backpressure tally', 'test.bp');
 
 const BOUND = 25;
 const START = 100_000; // the first event's `i` (sorts last)

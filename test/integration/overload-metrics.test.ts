@@ -15,6 +15,7 @@ import { connectTestServers, type TestServers } from '../helpers/servers';
 import { waitFor } from '../helpers/engine';
 import { freePort, startThreds, type ThredsProcess } from '../helpers/threds-process';
 import { sample, scrape } from '../helpers/prometheus';
+import { counterPattern } from '../fixtures/patterns/counters';
 
 const JWT_SECRET = 'overload-' + randomBytes(12).toString('hex');
 const PATTERN = `ovl_tally_${randomBytes(3).toString('hex')}`;
@@ -43,21 +44,7 @@ beforeAll(async () => {
   s = await connectTestServers('overload_metrics');
   const store = createStore(s.db);
   await store.ensureIndexes();
-  const report = validatePattern({
-    id: PATTERN,
-    name: PATTERN,
-    reactions: [
-      {
-        name: 'count',
-        condition: {
-          type: 'filter',
-          xpr: "$event.type = 'test.ovl'",
-          onTrue: { xpr: "$setLocal('n', ($local('n') ? $local('n') : 0) + 1)" },
-          transition: { name: '$noTransition' },
-        },
-      },
-    ],
-  });
+  const report = validatePattern(counterPattern(PATTERN, PATTERN, 'test.ovl'));
   if (!report.valid || !report.pattern) throw new Error(JSON.stringify(report.errors));
   await store.patterns.put(report.pattern, Date.now());
   ports = { gateway: await freePort(), worker: await freePort() };

@@ -7,21 +7,9 @@ import { createRouter, type Router } from '../../gateway/routing';
 import { startGatewayEngine, WsClient, type Gateway, type GatewayEngine } from '../helpers/gateway';
 import { eventId, waitFor } from '../helpers/engine';
 import { thredRecord } from '../helpers/read-model-checks';
+import { lastCounterPattern } from '../fixtures/patterns/counters';
 
-const counter = {
-  name: 'Rf Counter',
-  reactions: [
-    {
-      name: 'count',
-      condition: {
-        type: 'filter',
-        xpr: "$event.type = 'rf.count'",
-        onTrue: { xpr: "($setLocal('n', ($local('n') ? $local('n') : 0) + 1); $setLocal('last', $valueNamed('i')))" },
-        transition: { name: '$noTransition' },
-      },
-    },
-  ],
-};
+const counter = lastCounterPattern('Rf Counter', 'rf.count');
 
 /** Opens on rf.open, then takes unbound rf.hear events (allowUnboundEvents) and counts them. */
 const listener = {

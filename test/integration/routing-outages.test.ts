@@ -21,21 +21,9 @@ import { createStore, STORE_CLIENT_OPTIONS, type Store } from '../../store';
 import { createRouter } from '../../gateway/routing';
 import { startGatewayEngine, type Gateway, type GatewayEngine } from '../helpers/gateway';
 import { eventId, waitFor } from '../helpers/engine';
+import { lastCounterPattern } from '../fixtures/patterns/counters';
 
-const counter = {
-  name: 'Ro Counter',
-  reactions: [
-    {
-      name: 'count',
-      condition: {
-        type: 'filter',
-        xpr: "$event.type = 'ro.count'",
-        onTrue: { xpr: "($setLocal('n', ($local('n') ? $local('n') : 0) + 1); $setLocal('last', $valueNamed('i')))" },
-        transition: { name: '$noTransition' },
-      },
-    },
-  ],
-};
+const counter = lastCounterPattern('Ro Counter', 'ro.count');
 
 const ROUTE_TIMEOUT_MS = 3000;
 /** Scheduling slack on a loaded 2-core machine; the 503 must come by the deadline, not merely eventually. */

@@ -8,6 +8,7 @@ import type { Message } from '../../patterns';
 import { createRouter, RouteError } from '../../gateway/routing';
 import { createStore } from '../../store';
 import { agentType, evt, startEngine, waitFor, type TestEngine } from '../helpers/engine';
+import { lastCounterPattern } from '../fixtures/patterns/counters';
 
 const LOOKUP = agentType('lookup');
 const BROKEN = agentType('broken');
@@ -59,20 +60,7 @@ const expiring = {
   ],
 };
 
-const counter = {
-  name: 'Counter',
-  reactions: [
-    {
-      name: 'count',
-      condition: {
-        type: 'filter',
-        xpr: "$event.type = 'test.count'",
-        onTrue: { xpr: "($setLocal('n', ($local('n') ? $local('n') : 0) + 1); $setLocal('last', $valueNamed('i')))" },
-        transition: { name: '$noTransition' },
-      },
-    },
-  ],
-};
+const counter = lastCounterPattern('Counter', 'test.count');
 
 /** At most one start per minute (instanceInterval), however many are active. */
 const spaced = {
