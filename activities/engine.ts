@@ -161,6 +161,14 @@ export function createEngineActivities(deps: EngineDeps) {
       return { recipients: joining(resolved).filter((p) => !agentIds.has(p)) };
     },
 
+    /**
+     * The run is about to continue as new: the read model says so (closingAt), so that gateways hold the thred's
+     * signals until the next run takes them (README "Overload and backpressure").
+     */
+    async markClosing({ thredId, at }: { thredId: string; at: number | null }): Promise<void> {
+      await store.threds.markClosing(thredId, at);
+    },
+
     /** Pattern snapshots for spawn (a spawned thred runs the pattern version current at spawn time). */
     async loadPatterns(ids: string[]): Promise<(Pattern | null)[]> {
       return Promise.all(ids.map((id) => store.patterns.get(id)));

@@ -8,6 +8,10 @@
  * drain loop runs in the first caller's async context, so a deadline read from that context would be the first
  * caller's — long expired for the later batches of a busy drain, which would then fail at once although Temporal is
  * fine. A caller whose deadline passes before its batch is answered is answered by the router's own deadline.
+ *
+ * Holds: a caller may say its thred should not be signalled before some time (its run is about to continue as new:
+ * workflows/closing.ts). The next batch waits while the newest waiting event asks for that — the newest, since it
+ * was routed on the freshest read of the thred — and never closer than HOLD_MARGIN_MS to its deadline.
  */
 import type { ThredsEvent } from '../patterns';
 
@@ -20,6 +24,7 @@ interface Waiting {
   event: ThredsEvent;
   bytes: number;
   deadline: number | undefined;
+  notBefore: number | undefined;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -27,6 +32,9 @@ interface Waiting {
 /** Kept well under Temporal's payload limits, whatever the events' size. */
 const MAX_BATCH_BYTES = 256 * 1024;
 const MAX_BATCH_EVENTS = 200;
+/** How often a held thred's queue is looked at again (a newer event may lift the hold). */
+const HOLD_POLL_MS = 50;
+const HOLD_MARGIN_MS = 1000;
 
 /** The latest deadline of the batch; none if any caller has none. */
 function batchDeadline(batch: Waiting[]): number | undefined {
@@ -38,11 +46,22 @@ function batchDeadline(batch: Waiting[]): number | undefined {
   return latest;
 }
 
-export function createSignalBatcher(send: Send, after?: AfterSend) {
+/** How long the next batch still waits: while the newest waiting event's hold lasts, up to near the deadline. */
+function heldFor(queue: Waiting[], now: number): number {
+  const newest = queue[queue.length - 1]!;
+  if (newest.notBefore === undefined) return 0;
+  const deadline = batchDeadline(queue.slice(0, MAX_BATCH_EVENTS));
+  return Math.min(newest.notBefore, (deadline ?? Infinity) - HOLD_MARGIN_MS) - now;
+}
+
+export function createSignalBatcher(send: Send, after?: AfterSend, now: () => number = Date.now) {
   const waiting = new Map<string, Waiting[]>();
 
   async function drain(thredId: string, queue: Waiting[]): Promise<void> {
     while (queue.length > 0) {
+      for (let wait = heldFor(queue, now()); wait > 0; wait = heldFor(queue, now())) {
+        await new Promise((r) => setTimeout(r, Math.min(wait, HOLD_POLL_MS)));
+      }
       let bytes = 0;
       let n = 0;
       while (n < queue.length && n < MAX_BATCH_EVENTS && (n === 0 || bytes + queue[n]!.bytes <= MAX_BATCH_BYTES)) {
@@ -68,11 +87,12 @@ export function createSignalBatcher(send: Send, after?: AfterSend) {
   return {
     /**
      * Resolves once the signal carrying `event` was accepted by Temporal (and `after` settled); rejects with that
-     * signal's error. `deadline` (ms since epoch) bounds the Temporal call of the batch that carries it.
+     * signal's error. `deadline` (ms since epoch) bounds the Temporal call of the batch that carries it; `notBefore`
+     * (ms since epoch) asks to hold the thred's signals until then.
      */
-    signal(thredId: string, event: ThredsEvent, deadline?: number): Promise<void> {
+    signal(thredId: string, event: ThredsEvent, deadline?: number, notBefore?: number): Promise<void> {
       return new Promise((resolve, reject) => {
-        const item = { event, bytes: JSON.stringify(event).length, deadline, resolve, reject };
+        const item = { event, bytes: JSON.stringify(event).length, deadline, notBefore, resolve, reject };
         const queue = waiting.get(thredId);
         if (queue) {
           queue.push(item);

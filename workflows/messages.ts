@@ -92,6 +92,8 @@ export interface ThredInput {
     /** How many runs came before this one (continue-as-new count). */
     run: number;
     timer?: { reaction: string; generation: number; dueAt: number };
+    /** The previous run marked the thred closing (workflows/closing.ts): this one clears the mark first. */
+    closing?: boolean;
   };
 }
 

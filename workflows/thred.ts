@@ -22,6 +22,7 @@ import {
 import { addParticipants, initialEffects, type ThredState } from '../patterns/thred-machine';
 import { AgentCalls } from './agents';
 import { OVERLOAD_PATCH, RunBounds, TaskWork } from './bounds';
+import { Closing } from './closing';
 import { LookBack } from './look-back';
 import {
   controlUpdate,
@@ -58,6 +59,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   const steps = new Steps(run, offerResults, { agents, timers }, lookBack);
   const work = new TaskWork(bounded, settings.taskItems);
   const bounds = new RunBounds(settings, bounded);
+  const closing = new Closing(thredId);
   const progress = new Progress();
   const readyToContinueAsNew = () => bounds.ready(queue, agents.inFlight);
   const snapshot = () => snapshotOf(run, agents.inFlight);
@@ -108,6 +110,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
   // Items are decided one at a time, in order, but their bookkeeping is recorded per batch: everything queued when
   // the loop wakes goes through the interpreter, then ONE local activity records all the steps. A step that sends
   // messages ends its batch, because the next step may address the recipients it adds ($thred, broadcast, echo).
+  await closing.opened(input.carried?.closing);
   if (input.carried?.timer) {
     timers.resume(input.carried.timer);
   } else if (!input.carried) {
@@ -130,7 +133,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
         // A signal handler counts as running until a few microtasks after it enqueued; an update arriving now
         // queues an item its caller waits for, which makes this run handle it first.
         await condition(() => allHandlersFinished() || !readyToContinueAsNew());
-        if (readyToContinueAsNew()) break;
+        if (readyToContinueAsNew() && (await closing.mayContinue())) break;
       }
       continue;
     }
@@ -163,6 +166,7 @@ export async function thred(input: ThredInput): Promise<ThredState> {
         step: run.step,
         run: run.number,
         ...(timer && { timer }),
+        ...(closing.closed && { closing: true }),
       },
     });
   }

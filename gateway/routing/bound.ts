@@ -11,6 +11,21 @@ import { RouteError } from '../errors';
 import type { RecordDeliveries } from './deliveries';
 import type { RouteResult, RoutingContext } from './context';
 
+/**
+ * Longest hold after a run said it is closing (ThredRecord.closingAt): its continue-as-new comes about a second later
+ * (workflows/closing.ts), and the next run clears the mark as it starts, which lifts the hold at the next event routed
+ * to it. Longer than the workflow's MARK_FRESH_MS. Measured from the gateway's clock too, so a skewed clock holds no
+ * longer than this.
+ */
+export const CLOSING_HOLD_MS = 6000;
+
+/** Until when to hold signals to a thred whose run is closing, or undefined. */
+export function closingHold(closingAt: number | undefined, now: number): number | undefined {
+  if (closingAt === undefined) return undefined;
+  const until = Math.min(closingAt, now) + CLOSING_HOLD_MS;
+  return until > now ? until : undefined;
+}
+
 export function createBoundRoute(rc: RoutingContext, recordDeliveries: RecordDeliveries) {
   const { client, store, now } = rc;
 
@@ -41,7 +56,7 @@ export function createBoundRoute(rc: RoutingContext, recordDeliveries: RecordDel
     if (record?.status === 'terminated') throw ended();
     if (record?.status === 'finished' && event.type !== EventTypes.clientBroadcast) throw ended();
     try {
-      await signals.signal(thredId, event, deadline);
+      await signals.signal(thredId, event, deadline, closingHold(record?.closingAt, now()));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const again = record ?? (await store.threds.get(thredId));

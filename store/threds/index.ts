@@ -10,7 +10,7 @@ import { oneCollectionThreds } from './one-collection';
 import { partitionedThreds } from './partitioned';
 import type { ThredStore } from './record';
 
-export type { ThredRecord, ThredBacklog, ThredListQuery, RewindTo } from './record';
+export type { ThredRecord, ThredBacklog, ThredListQuery, RewindTo, BacklogRead } from './record';
 export { thredRecordOf } from './record';
 export { THRED_PARTITIONS, thredPartition } from './partitioned';
 
@@ -52,6 +52,7 @@ export function createThredStore(db: Db, layout?: ThredLayout): ThredStore & { l
     rewind: via('rewind'),
     get: via('get'),
     backlog: via('backlog'),
+    markClosing: via('markClosing'),
     acceptingUnbound: via('acceptingUnbound'),
     list: via('list'),
     changedSince: via('changedSince'),

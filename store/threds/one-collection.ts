@@ -6,7 +6,18 @@
  */
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey, insertOnce } from '../errors';
-import { fromDoc, fromEarlierDoc, listFilter, page, pageLimit, toDoc, type ThredDoc, type ThredStore } from './record';
+import {
+  BACKLOG_PROJECTION,
+  backlogOf,
+  fromDoc,
+  fromEarlierDoc,
+  listFilter,
+  page,
+  pageLimit,
+  toDoc,
+  type ThredDoc,
+  type ThredStore,
+} from './record';
 import { PARTITIONS, UNBOUND_INDEX } from './partitioned';
 
 export const THREDS_COLLECTION = 'threds';
@@ -39,10 +50,11 @@ export function oneCollectionThreds(db: Db): ThredStore {
       return doc ? fromDoc(doc) : null;
     },
     async backlog(id) {
-      const doc = await threds.findOne({ _id: id }, { projection: { patternId: 1, version: 1, backlog: 1 } });
-      return doc
-        ? { patternId: doc.patternId, version: doc.version, ...(doc.backlog && { backlog: doc.backlog }) }
-        : null;
+      const doc = await threds.findOne({ _id: id }, { projection: BACKLOG_PROJECTION });
+      return doc ? backlogOf(doc) : null;
+    },
+    async markClosing(id, at) {
+      await threds.updateOne({ _id: id }, at === null ? { $unset: { closingAt: '' } } : { $set: { closingAt: at } });
     },
     async acceptingUnbound() {
       return (await threds.find(accepting, { projection: { _id: 1 } }).toArray()).map((d) => d._id);

@@ -9,6 +9,8 @@
 import type { Db } from 'mongodb';
 import { insertOnce } from '../errors';
 import {
+  BACKLOG_PROJECTION,
+  backlogOf,
   fromDoc,
   fromEarlierDoc,
   listFilter,
@@ -110,10 +112,14 @@ export function partitionedThreds(db: Db): ThredStore {
       return doc ? fromDoc(doc) : null;
     },
     async backlog(id) {
-      const doc = await partitionOf(id).findOne({ _id: id }, { projection: { patternId: 1, version: 1, backlog: 1 } });
-      return doc
-        ? { patternId: doc.patternId, version: doc.version, ...(doc.backlog && { backlog: doc.backlog }) }
-        : null;
+      const doc = await partitionOf(id).findOne({ _id: id }, { projection: BACKLOG_PROJECTION });
+      return doc ? backlogOf(doc) : null;
+    },
+    async markClosing(id, at) {
+      await partitionOf(id).updateOne(
+        { _id: id },
+        at === null ? { $unset: { closingAt: '' } } : { $set: { closingAt: at } },
+      );
     },
     async acceptingUnbound() {
       return (await unbound.find({}).toArray()).map((d) => d._id);

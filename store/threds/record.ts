@@ -28,6 +28,12 @@ export interface ThredRecord {
    * gateway's backpressure adds the events it signalled since.
    */
   backlog?: ThredBacklog;
+  /**
+   * Workflow time at which the run said it is about to continue as new (markClosing): the gateways hold its signals
+   * for a moment, so that the run's continue-as-new is not refused for a signal arriving in its last task. The next
+   * snapshot, written by the new run, drops it.
+   */
+  closingAt?: number;
 }
 
 export interface ThredBacklog {
@@ -88,6 +94,22 @@ export function thredRecordOf(
   };
 }
 
+export interface BacklogRead {
+  patternId: string;
+  version: number;
+  backlog?: ThredBacklog;
+  closingAt?: number;
+}
+
+export const BACKLOG_PROJECTION = { patternId: 1, version: 1, backlog: 1, closingAt: 1 } as const;
+
+export const backlogOf = (doc: Pick<ThredDoc, 'patternId' | 'version' | 'backlog' | 'closingAt'>): BacklogRead => ({
+  patternId: doc.patternId,
+  version: doc.version,
+  ...(doc.backlog && { backlog: doc.backlog }),
+  ...(doc.closingAt !== undefined && { closingAt: doc.closingAt }),
+});
+
 /** Locals are stored as JSON text (json-field.ts): a pattern's locals may hold `$` keys and nested arrays. */
 export type ThredDoc = Omit<ThredRecord, 'locals'> & { locals: string };
 
@@ -125,8 +147,10 @@ export interface ThredStore {
    */
   rewind(id: string, now: RewindTo): Promise<void>;
   get(id: string): Promise<ThredRecord | null>;
-  /** The backlog report, pattern and version of one thred: a lookup by _id reading three small fields. */
-  backlog(id: string): Promise<{ patternId: string; version: number; backlog?: ThredBacklog } | null>;
+  /** The backlog report, pattern, version and closing mark of one thred: a lookup by _id reading four small fields. */
+  backlog(id: string): Promise<BacklogRead | null>;
+  /** Marks the thred's run as about to continue as new at workflow time `at`, or clears the mark (null). */
+  markClosing(id: string, at: number | null): Promise<void>;
   /** Ids of the active threds whose current reaction takes unbound events. */
   acceptingUnbound(): Promise<string[]>;
   /** Ordered by thred id; `nextCursor` continues after the last one returned. */

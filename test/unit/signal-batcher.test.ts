@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSignalBatcher } from '../../gateway/signal-batcher';
+import { CLOSING_HOLD_MS, closingHold } from '../../gateway/routing/bound';
 import type { ThredsEvent } from '../../patterns';
 
 const ev = (id: string): ThredsEvent => ({ id, type: 't', source: { id: 's' } }) as ThredsEvent;
@@ -107,5 +108,48 @@ describe('signal batcher (group commit per thred)', () => {
     release();
     await a;
     expect(recorded).toEqual([['a'], ['b']]);
+  });
+});
+
+describe('signal batcher holds', () => {
+  it('holds a thred’s next signal while its newest event asks, lifts it when a newer one does not, never near the deadline', async () => {
+    const { calls, send } = deferredSend();
+    let t = 1_000;
+    const b = createSignalBatcher(send, undefined, () => t);
+    const held = b.signal('t1', ev('a'), undefined, 1_500);
+    const other = b.signal('t2', ev('x')); // other threds are not held
+    await new Promise((r) => setTimeout(r, 120));
+    expect(calls.map((c) => c.ids)).toEqual([['x']]);
+    t = 1_600; // past the hold
+    await new Promise((r) => setTimeout(r, 120));
+    expect(calls.map((c) => c.ids)).toEqual([['x'], ['a']]);
+    calls.forEach((c) => c.finish());
+    await Promise.all([held, other]);
+
+    // A later event routed on a fresher read (no hold) lifts the hold of the events before it.
+    const first = b.signal('t3', ev('b'), undefined, 99_999);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(calls).toHaveLength(2);
+    const second = b.signal('t3', ev('c'));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(calls.map((c) => c.ids)[2]).toEqual(['b', 'c']);
+    calls[2]!.finish();
+    await Promise.all([first, second]);
+
+    // A hold never runs a batch into its deadline.
+    const late = b.signal('t4', ev('d'), t + 900, 99_999);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(calls.map((c) => c.ids)[3]).toEqual(['d']);
+    calls[3]!.finish();
+    await late;
+  });
+});
+
+describe('closingHold (the router holds a closing thred’s signals)', () => {
+  it('holds for CLOSING_HOLD_MS from the mark, from the gateway’s clock when that is behind, and not for a stale mark', () => {
+    expect(closingHold(undefined, 10_000)).toBeUndefined();
+    expect(closingHold(10_000, 10_500)).toBe(10_000 + CLOSING_HOLD_MS);
+    expect(closingHold(50_000, 10_000)).toBe(10_000 + CLOSING_HOLD_MS); // the workflow's clock is ahead
+    expect(closingHold(10_000, 10_000 + CLOSING_HOLD_MS)).toBeUndefined();
   });
 });
