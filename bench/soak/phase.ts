@@ -38,7 +38,7 @@ export async function runPhase(rig: SoakRig, name: string, rate: number, duratio
   const errorsAt = load.connectionErrors;
   const start = Date.now();
   const appliedAtStart = sum(await applied());
-  const sampler = startSampler(name, start, appliedAtStart, rig);
+  const sampler = startSampler(name, start, appliedAtStart, { ...rig, rss: () => rig.threds.rssMB() });
   let loadEnd: number;
   let recoveryMs: number;
   try {

@@ -16,6 +16,9 @@ export interface Sample {
   refusedPerSec: number;
   p50: number;
   p99: number;
+  /** Resident memory of the worker and the gateway at the sample (MB): whether it levels off over a long run. */
+  workerRssMB?: number;
+  gatewayRssMB?: number;
 }
 
 /** Events applied, per thred, in the order of the ids. */
@@ -32,7 +35,13 @@ export function startSampler(
   phase: string,
   start: number,
   appliedAtStart: number,
-  o: { applied: Applied; load: Load; thredIds: string[]; samples: Sample[] },
+  o: {
+    applied: Applied;
+    load: Load;
+    thredIds: string[];
+    samples: Sample[];
+    rss?: () => { worker: number; gateway: number };
+  },
 ): { stop(): void } {
   const { applied, load, thredIds, samples } = o;
   let last = { t: start, applied: appliedAtStart, accepted: load.accepted, refused: load.refused };
@@ -43,6 +52,7 @@ export function startSampler(
       // An event may be applied before its sender has read the 202: never below 0.
       const backlogs = thredIds.map((id, i) => Math.max(0, (load.acked.get(id) ?? 0) - (per[i] ?? 0)));
       const p = percentiles(load.takeLatencies());
+      const rss = o.rss?.();
       const dt = (now - last.t) / 1000;
       samples.push({
         t: round((now - start) / 1000),
@@ -54,6 +64,7 @@ export function startSampler(
         refusedPerSec: round((load.refused - last.refused) / dt),
         p50: p.p50,
         p99: p.p99,
+        ...(rss && { workerRssMB: rss.worker, gatewayRssMB: rss.gateway }),
       });
       last = { t: now, applied: sum(per), accepted: load.accepted, refused: load.refused };
     })();
