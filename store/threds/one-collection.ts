@@ -7,8 +7,7 @@
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKey, insertOnce } from '../errors';
 import {
-  BACKLOG_PROJECTION,
-  backlogOf,
+  byIdOps,
   fromDoc,
   fromEarlierDoc,
   listFilter,
@@ -26,6 +25,7 @@ export function oneCollectionThreds(db: Db): ThredStore {
   const threds = db.collection<ThredDoc>(THREDS_COLLECTION);
   const accepting = { status: 'active' as const, acceptsUnbound: true };
   return {
+    ...byIdOps(() => threds),
     async save(record) {
       const { _id, ...rest } = toDoc(record);
       const newer = { _id, version: { $lte: record.version } };
@@ -44,17 +44,6 @@ export function oneCollectionThreds(db: Db): ThredStore {
         { _id: id },
         { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } },
       );
-    },
-    async get(id) {
-      const doc = await threds.findOne({ _id: id });
-      return doc ? fromDoc(doc) : null;
-    },
-    async backlog(id) {
-      const doc = await threds.findOne({ _id: id }, { projection: BACKLOG_PROJECTION });
-      return doc ? backlogOf(doc) : null;
-    },
-    async markClosing(id, at) {
-      await threds.updateOne({ _id: id }, at === null ? { $unset: { closingAt: '' } } : { $set: { closingAt: at } });
     },
     async acceptingUnbound() {
       return (await threds.find(accepting, { projection: { _id: 1 } }).toArray()).map((d) => d._id);

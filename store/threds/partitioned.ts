@@ -9,8 +9,7 @@
 import type { Db } from 'mongodb';
 import { insertOnce } from '../errors';
 import {
-  BACKLOG_PROJECTION,
-  backlogOf,
+  byIdOps,
   fromDoc,
   fromEarlierDoc,
   listFilter,
@@ -99,6 +98,7 @@ export function partitionedThreds(db: Db): ThredStore {
 
   return {
     save,
+    ...byIdOps(partitionOf),
     async rewind(id, now) {
       const acceptsUnbound = now.status === 'active' && now.acceptsUnbound;
       await partitionOf(id).updateOne(
@@ -106,20 +106,6 @@ export function partitionedThreds(db: Db): ThredStore {
         { $set: { version: -1, status: now.status, reaction: now.reaction, acceptsUnbound } },
       );
       await setAcceptsUnbound(id, acceptsUnbound);
-    },
-    async get(id) {
-      const doc = await partitionOf(id).findOne({ _id: id });
-      return doc ? fromDoc(doc) : null;
-    },
-    async backlog(id) {
-      const doc = await partitionOf(id).findOne({ _id: id }, { projection: BACKLOG_PROJECTION });
-      return doc ? backlogOf(doc) : null;
-    },
-    async markClosing(id, at) {
-      await partitionOf(id).updateOne(
-        { _id: id },
-        at === null ? { $unset: { closingAt: '' } } : { $set: { closingAt: at } },
-      );
     },
     async acceptingUnbound() {
       return (await unbound.find({}).toArray()).map((d) => d._id);

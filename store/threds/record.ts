@@ -1,4 +1,4 @@
-import type { Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { ThredState } from '../../patterns';
 import { fromJsonText, toJsonText } from '../json-field';
 
@@ -101,14 +101,31 @@ export interface BacklogRead {
   closingAt?: number;
 }
 
-export const BACKLOG_PROJECTION = { patternId: 1, version: 1, backlog: 1, closingAt: 1 } as const;
+const BACKLOG_PROJECTION = { patternId: 1, version: 1, backlog: 1, closingAt: 1 } as const;
 
-export const backlogOf = (doc: Pick<ThredDoc, 'patternId' | 'version' | 'backlog' | 'closingAt'>): BacklogRead => ({
+const backlogOf = (doc: Pick<ThredDoc, 'patternId' | 'version' | 'backlog' | 'closingAt'>): BacklogRead => ({
   patternId: doc.patternId,
   version: doc.version,
   ...(doc.backlog && { backlog: doc.backlog }),
   ...(doc.closingAt !== undefined && { closingAt: doc.closingAt }),
 });
+
+/** The reads and writes of one thred by _id, the same in every layout: `of` names the collection holding it. */
+export function byIdOps(of: (id: string) => Collection<ThredDoc>): Pick<ThredStore, 'get' | 'backlog' | 'markClosing'> {
+  return {
+    async get(id) {
+      const doc = await of(id).findOne({ _id: id });
+      return doc ? fromDoc(doc) : null;
+    },
+    async backlog(id) {
+      const doc = await of(id).findOne({ _id: id }, { projection: BACKLOG_PROJECTION });
+      return doc ? backlogOf(doc) : null;
+    },
+    async markClosing(id, at) {
+      await of(id).updateOne({ _id: id }, at === null ? { $unset: { closingAt: '' } } : { $set: { closingAt: at } });
+    },
+  };
+}
 
 /** Locals are stored as JSON text (json-field.ts): a pattern's locals may hold `$` keys and nested arrays. */
 export type ThredDoc = Omit<ThredRecord, 'locals'> & { locals: string };
