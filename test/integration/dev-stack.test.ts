@@ -106,6 +106,13 @@ describe('npm start', () => {
     expect(posted.status).toBe(202);
     const thredId = 'echo_test_dev-stack-echo-1';
     expect(((await posted.json()) as { results: { started: string[] }[] }).results[0]!.started).toEqual([thredId]);
+    // The 202 means the thred started; its read-model record is written by its first step, which may still be on its
+    // way. Stop only once it is there, so the restart check below reads a record that the stop had to keep.
+    const thredStatus = async () => {
+      const res = await fetch(`${gateway}/threds/${thredId}`, { headers: { authorization: `Bearer ${accessToken}` } });
+      return { code: res.status, body: (await res.json()) as { status?: string } };
+    };
+    await waitFor(async () => (await thredStatus()).body.status === 'active', 'the thred record before the stop');
 
     expect(await stop(child)).toBe(0);
     expect(await up(`${gateway}/health`)).toBe(false);
@@ -119,8 +126,7 @@ describe('npm start', () => {
     try {
       const desc = await new Client({ connection }).workflow.getHandle(thredId).describe();
       expect(desc.status.name).toBe('RUNNING');
-      const res = await fetch(`${gateway}/threds/${thredId}`, { headers: { authorization: `Bearer ${accessToken}` } });
-      expect(((await res.json()) as { status: string }).status).toBe('active');
+      expect(await thredStatus()).toMatchObject({ code: 200, body: { status: 'active' } });
     } finally {
       await connection.close();
     }
